@@ -1,0 +1,39 @@
+// Prints the closing `N passed, N failed` line CI reads, from vitest's JSON report and `go test -json`.
+import { existsSync, readFileSync } from "node:fs";
+
+const [vitestFile, goFile] = process.argv.slice(2);
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+if (vitestFile && existsSync(vitestFile)) {
+  const report = JSON.parse(readFileSync(vitestFile, "utf8"));
+  passed += report.numPassedTests ?? 0;
+  failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  for (const suite of report.testResults ?? []) {
+    // A file that failed to load has no assertions but must still count as a failure.
+    if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed += 1;
+  }
+} else {
+  failed += 1;
+  console.error("no vitest report found");
+}
+if (goFile && existsSync(goFile)) {
+  const failedTestsByPackage = new Map();
+  for (const line of readFileSync(goFile, "utf8").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const event = JSON.parse(line);
+    if (!event.Test) {
+      // A package that fails without a failing test (build error, TestMain exit) still counts once.
+      if (event.Action === "fail" && !failedTestsByPackage.get(event.Package)) failed += 1;
+      continue;
+    }
+    if (event.Action === "pass") passed += 1;
+    else if (event.Action === "fail") {
+      failed += 1;
+      failedTestsByPackage.set(event.Package, (failedTestsByPackage.get(event.Package) ?? 0) + 1);
+    } else if (event.Action === "skip") skipped += 1;
+  }
+}
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);
+process.exit(failed > 0 ? 1 : 0);
