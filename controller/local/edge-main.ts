@@ -1,0 +1,61 @@
+// `npm run edge -- [--port P] [--state-dir DIR] [--max-body BYTES]`: runs the local edge until
+// SIGINT/SIGTERM. Token: env CAPIM_EDGE_TOKEN (tenant "default"), or env CAPIM_EDGE_TOKENS (JSON
+// token -> tenant), else a generated one that is printed. Prints `edge ready at <url>` once serving.
+import { parseArgs } from "node:util";
+import { startEdge } from "./edge.js";
+
+const { values } = parseArgs({
+  options: {
+    port: { type: "string", default: "0" },
+    "state-dir": { type: "string", default: ".state/edge" },
+    "max-body": { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+
+if (values.help) {
+  console.log("usage: npm run edge -- [--port P] [--state-dir DIR] [--max-body BYTES]");
+  process.exit(0);
+}
+
+function tokensFromEnv(): Record<string, string> | undefined {
+  if (process.env.CAPIM_EDGE_TOKENS) return JSON.parse(process.env.CAPIM_EDGE_TOKENS) as Record<string, string>;
+  if (process.env.CAPIM_EDGE_TOKEN) return { [process.env.CAPIM_EDGE_TOKEN]: "default" };
+  return undefined;
+}
+
+const port = Number(values.port);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`invalid --port ${values.port}`);
+  process.exit(2);
+}
+const given = tokensFromEnv();
+// Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit(130/143) at once. We take
+// them over (only the ones added while starting) so a signal disposes Miniflare and exits 0.
+const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+const edge = await startEdge({
+  port,
+  stateDir: values["state-dir"],
+  tokens: given,
+  maxBody: values["max-body"] ? Number(values["max-body"]) : undefined,
+});
+if (!given) console.log(`token (tenant "default"): ${edge.token}`);
+console.log(`state in ${values["state-dir"]}`);
+console.log(`edge ready at ${edge.url}`);
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: stopping edge`);
+  setTimeout(() => process.exit(1), 10_000).unref(); // never hang on shutdown
+  try {
+    await edge.stop();
+  } finally {
+    process.exit(0);
+  }
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
+  process.on(signal, () => void shutdown(signal));
+}

@@ -1,0 +1,110 @@
+// Starts the edge (worker + Durable Objects) locally in workerd through the Miniflare API.
+// Used by the embedded default, `npm run edge`, integration tests and benchmarks.
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const WORKER_BUNDLE = path.join(ROOT, "dist/worker.js");
+const SOURCE_DIRS = ["worker", "durable-objects"].map((d) => path.join(ROOT, d));
+/** Keep in step with wrangler.toml's compatibility_date. */
+export const COMPATIBILITY_DATE = "2026-04-01";
+
+export interface EdgeOptions {
+  /** Port on 127.0.0.1 (default 0: a free one). */
+  port?: number;
+  /** Where DO SQLite files persist; absent: a temporary directory removed on stop(). */
+  stateDir?: string;
+  /** token -> tenant. Default: one generated token for tenant "default". */
+  tokens?: Record<string, string>;
+  /** Largest request body in bytes (default 3 MiB). */
+  maxBody?: number;
+}
+
+export interface Edge {
+  /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** The first token (tenant "default" when tokens were generated). */
+  token: string;
+  tokens: Record<string, string>;
+  stop(): Promise<void>;
+  /** The Miniflare instance (benchmarks read the workerd pid through it). */
+  miniflare: Miniflare;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (/\.(ts|js|json)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/** Bundles worker/index.ts to dist/worker.js when it is missing or older than any source. */
+export async function ensureWorkerBundle(): Promise<string> {
+  let bundled = 0;
+  try {
+    bundled = statSync(WORKER_BUNDLE).mtimeMs;
+  } catch {
+    /* missing */
+  }
+  const newest = Math.max(...SOURCE_DIRS.map(newestMtime));
+  if (bundled >= newest) return WORKER_BUNDLE;
+  mkdirSync(path.dirname(WORKER_BUNDLE), { recursive: true });
+  // Same options as `npm run build:worker`; written to a temp file and renamed so that parallel
+  // starters never load a half-written bundle.
+  const tmp = `${WORKER_BUNDLE}.${process.pid}.${Date.now()}.tmp`;
+  await build({
+    entryPoints: [path.join(ROOT, "worker/index.ts")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    mainFields: ["module", "main"],
+    external: ["cloudflare:*"],
+    outfile: tmp,
+    logLevel: "warning",
+  });
+  renameSync(tmp, WORKER_BUNDLE);
+  return WORKER_BUNDLE;
+}
+
+export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
+  const scriptPath = await ensureWorkerBundle();
+  const tokens = opts.tokens && Object.keys(opts.tokens).length ? opts.tokens : { [randomBytes(24).toString("hex")]: "default" };
+  const bindings: Record<string, string> = { CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
+  if (opts.maxBody) bindings.CAPIM_EDGE_MAX_BODY = String(opts.maxBody);
+  if (opts.stateDir) mkdirSync(opts.stateDir, { recursive: true });
+  const mf = new Miniflare({
+    modules: true,
+    scriptPath,
+    compatibilityDate: COMPATIBILITY_DATE,
+    durableObjects: {
+      WORKLOAD_CLUSTER: { className: "WorkloadCluster", useSQLite: true },
+      TENANT_DIRECTORY: { className: "TenantDirectory", useSQLite: true },
+    },
+    ...(opts.stateDir ? { durableObjectsPersist: path.resolve(opts.stateDir) } : {}),
+    bindings,
+    host: "127.0.0.1",
+    port: opts.port ?? 0,
+  });
+  let url: URL;
+  try {
+    url = await mf.ready;
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    url: url.origin,
+    token: Object.keys(tokens)[0],
+    tokens,
+    miniflare: mf,
+    stop: () => (stopped ??= mf.dispose()),
+  };
+}

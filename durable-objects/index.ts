@@ -1,0 +1,3 @@
+// The Durable Object classes the worker exports (names must match wrangler.toml).
+export { WorkloadCluster } from "./workload-cluster.js";
+export { TenantDirectory } from "./tenant-directory.js";

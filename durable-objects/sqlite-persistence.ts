@@ -1,0 +1,103 @@
+// Persistence of one workload cluster's API state in its Durable Object's SQLite database.
+// Synchronous like the DO SQL API, so a write is stored before the response that acknowledges it
+// exists (and the DO output gate holds the response until SQLite has committed).
+import type { EventRecord, KubeObject, ObjectKey, Persistence, PersistedState } from "./apiserver/types.js";
+
+/** The part of DurableObjectStorage this module uses (kept narrow so it is easy to see what is touched). */
+export interface SqliteStorage {
+  sql: SqlStorage;
+  transactionSync<T>(fn: () => T): T;
+}
+
+const SCHEMA = [
+  `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS objects (grp TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
+     body TEXT NOT NULL, PRIMARY KEY (grp, resource, ns, name))`,
+  `CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, resource TEXT NOT NULL,
+     ns TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL)`,
+];
+
+export class SqlitePersistence implements Persistence {
+  constructor(private readonly storage: SqliteStorage) {}
+
+  /** True when the schema exists. Reads sqlite_master only, so it never creates state. */
+  static hasSchema(sql: SqlStorage): boolean {
+    return sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).toArray().length > 0;
+  }
+
+  createSchema(): void {
+    for (const stmt of SCHEMA) this.storage.sql.exec(stmt);
+  }
+
+  getMeta(k: string): string | undefined {
+    const row = this.storage.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = ?`, k).toArray()[0];
+    return row?.v;
+  }
+
+  setMeta(k: string, v: string): void {
+    this.storage.sql.exec(`INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v);
+  }
+
+  load(): PersistedState {
+    const sql = this.storage.sql;
+    const rv = Number(this.getMeta("rv") ?? 0);
+    const objects = sql
+      .exec<{ grp: string; resource: string; ns: string; name: string; body: string }>(
+        `SELECT grp, resource, ns, name, body FROM objects`,
+      )
+      .toArray()
+      .map((r) => ({ key: { group: r.grp, resource: r.resource, namespace: r.ns, name: r.name }, object: JSON.parse(r.body) as KubeObject }));
+    const events = sql
+      .exec<{ rv: number; type: string; grp: string; resource: string; ns: string; name: string; body: string }>(
+        `SELECT rv, type, grp, resource, ns, name, body FROM events ORDER BY rv`,
+      )
+      .toArray()
+      .map(
+        (r): EventRecord => ({
+          rv: Number(r.rv),
+          type: r.type as EventRecord["type"],
+          key: { group: r.grp, resource: r.resource, namespace: r.ns, name: r.name },
+          object: JSON.parse(r.body) as KubeObject,
+        }),
+      );
+    return { rv, objects, events };
+  }
+
+  commit(event: EventRecord, eventLogSize: number): void {
+    const { sql } = this.storage;
+    const k: ObjectKey = event.key;
+    const body = JSON.stringify(event.object);
+    this.storage.transactionSync(() => {
+      if (event.type === "DELETED") {
+        sql.exec(`DELETE FROM objects WHERE grp = ? AND resource = ? AND ns = ? AND name = ?`, k.group, k.resource, k.namespace, k.name);
+      } else {
+        sql.exec(
+          `INSERT INTO objects (grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (grp, resource, ns, name) DO UPDATE SET body = excluded.body`,
+          k.group, k.resource, k.namespace, k.name, body,
+        );
+      }
+      sql.exec(
+        `INSERT OR REPLACE INTO events (rv, type, grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        event.rv, event.type, k.group, k.resource, k.namespace, k.name, body,
+      );
+      // Keep the newest `eventLogSize` events: find the rv just past the window via the primary key.
+      if (eventLogSize > 0) {
+        sql.exec(
+          `DELETE FROM events WHERE rv <= (SELECT rv FROM events ORDER BY rv DESC LIMIT 1 OFFSET ?)`,
+          eventLogSize,
+        );
+      }
+      this.setMeta("rv", String(event.rv));
+    });
+  }
+
+  clear(): void {
+    const { sql } = this.storage;
+    this.storage.transactionSync(() => {
+      sql.exec(`DELETE FROM objects`);
+      sql.exec(`DELETE FROM events`);
+      sql.exec(`DELETE FROM meta`);
+    });
+  }
+}

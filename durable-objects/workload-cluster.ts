@@ -1,0 +1,178 @@
+// The WorkloadCluster Durable Object: one fake workload cluster, its state in this DO's SQLite.
+//
+// Lifecycle: a DO instance exists for every name the worker routes to, but the cluster exists only
+// after `PUT /_admin/cluster` wrote the `meta` row `created`. Until then every request answers
+// 404 and nothing is written (the constructor only reads sqlite_master). Idle DOs are evicted after
+// ~10 s; the constructor rebuilds the API server from SQLite, so nothing lives only in memory.
+//
+// Extension points (for machines/etcd, implemented later in this file or a subclass):
+//  - `adminExtension(request, url)`: called for `/_admin/*` paths other than `/_admin/cluster`
+//    when the cluster exists (the worker maps `/admin/clusters/:ns/:name/machines...` to
+//    `/_admin/machines...` and `.../etcd...` to `/_admin/etcd...`). Return a Response, or
+//    undefined for "not mine" (answered 404 Status).
+//  - `onAlarm`: set it to a function and `alarm()` runs it (use `ctx.storage.setAlarm` to schedule;
+//    alarms survive eviction, timers do not). Deleting the cluster cancels the alarm.
+//  - `onDelete`: called before the storage is wiped on cluster deletion.
+//  - `this.api` (the ApiServer), `this.persistence` (its SQLite tables plus meta), `this.info`.
+import { DurableObject } from "cloudflare:workers";
+import { ApiServer } from "./apiserver/server.js";
+import { SqlitePersistence } from "./sqlite-persistence.js";
+import { CLUSTER_HEADER, maxBodyBytes, type Env } from "../worker/env.js";
+import { clusterNotFound, json, statusResponse } from "../worker/status.js";
+
+export const DEFAULT_KUBERNETES_VERSION = "v1.32.0";
+
+export interface ClusterInfo {
+  tenant: string;
+  namespace: string;
+  name: string;
+  createdAt: string;
+  kubernetesVersion: string;
+  labels: Record<string, string>;
+}
+
+/** Body of `PUT /_admin/cluster` (validated by the worker's admin API). */
+export interface CreateClusterRequest {
+  kubernetesVersion?: string;
+  labels?: Record<string, string>;
+}
+
+export class WorkloadCluster extends DurableObject<Env> {
+  protected readonly persistence: SqlitePersistence;
+  protected api: ApiServer | undefined;
+  protected info: ClusterInfo | undefined;
+  protected onAlarm?: () => Promise<void>;
+  protected onDelete?: () => Promise<void>;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.persistence = new SqlitePersistence(ctx.storage);
+    void ctx.blockConcurrencyWhile(async () => this.open());
+  }
+
+  /** Loads an existing cluster; a DO whose cluster was never created stays empty (no writes). */
+  private open(): void {
+    if (!SqlitePersistence.hasSchema(this.ctx.storage.sql)) return;
+    this.persistence.createSchema(); // no-op on existing tables; covers tables added by later versions
+    const raw = this.persistence.getMeta("created");
+    if (!raw) return;
+    this.info = JSON.parse(raw) as ClusterInfo;
+    this.api = this.newApiServer(this.info);
+  }
+
+  private newApiServer(info: ClusterInfo): ApiServer {
+    return new ApiServer({
+      persistence: this.persistence,
+      kubernetesVersion: info.kubernetesVersion,
+      maxBodyBytes: maxBodyBytes(this.env),
+    });
+  }
+
+  override async fetch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/_admin/cluster") return await this.adminCluster(request);
+      if (!this.api || !this.info) return clusterNotFound(clusterNameFromHeader(request));
+      if (url.pathname.startsWith("/_admin/")) {
+        return (await this.adminExtension(request, url)) ?? statusResponse(404, `admin path ${url.pathname} not found`, "NotFound");
+      }
+      return await this.api.handle(request);
+    } catch (err) {
+      console.error("WorkloadCluster error", url.pathname, err);
+      return statusResponse(500, `internal error: ${(err as Error)?.message ?? String(err)}`, "InternalError");
+    }
+  }
+
+  /** Hook for machines/etcd admin routes; see the file comment. */
+  protected async adminExtension(_request: Request, _url: URL): Promise<Response | undefined> {
+    return undefined;
+  }
+
+  override async alarm(): Promise<void> {
+    if (!this.api) return; // a deleted cluster's late alarm
+    await this.onAlarm?.();
+  }
+
+  private async adminCluster(request: Request): Promise<Response> {
+    switch (request.method) {
+      case "GET":
+        return this.info && this.api ? json(this.describe()) : clusterNotFound(clusterNameFromHeader(request));
+      case "PUT":
+        return this.create(request);
+      case "DELETE":
+        return this.destroy(request);
+      default:
+        return statusResponse(405, `method ${request.method} not allowed`, "MethodNotAllowed");
+    }
+  }
+
+  describe() {
+    const info = this.info!;
+    return {
+      tenant: info.tenant,
+      namespace: info.namespace,
+      name: info.name,
+      createdAt: info.createdAt,
+      kubernetesVersion: info.kubernetesVersion,
+      labels: info.labels,
+      resourceVersion: String(this.api!.resourceVersion),
+      objectCount: this.api!.countObjects(),
+    };
+  }
+
+  private async create(request: Request): Promise<Response> {
+    const id = parseClusterHeader(request);
+    if (!id) return statusResponse(400, `missing ${CLUSTER_HEADER} header`, "BadRequest");
+    const text = await request.text();
+    const body = (text ? JSON.parse(text) : {}) as CreateClusterRequest;
+    if (this.info && this.api) {
+      if (body.kubernetesVersion && body.kubernetesVersion !== this.info.kubernetesVersion) {
+        return statusResponse(
+          409,
+          `cluster "${this.info.name}" already exists with kubernetesVersion ${this.info.kubernetesVersion}`,
+          "Conflict",
+        );
+      }
+      if (body.labels && JSON.stringify(body.labels) !== JSON.stringify(this.info.labels)) {
+        this.info = { ...this.info, labels: body.labels };
+        this.persistence.setMeta("created", JSON.stringify(this.info));
+      }
+      return json(this.describe(), 200);
+    }
+    const info: ClusterInfo = {
+      ...id,
+      createdAt: new Date().toISOString(),
+      kubernetesVersion: body.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
+      labels: body.labels ?? {},
+    };
+    // Schema, identity and the API server's seed objects are written in this one synchronous turn.
+    this.persistence.createSchema();
+    this.persistence.setMeta("created", JSON.stringify(info));
+    this.info = info;
+    this.api = this.newApiServer(info);
+    return json(this.describe(), 201);
+  }
+
+  private async destroy(request: Request): Promise<Response> {
+    if (!this.info || !this.api) return clusterNotFound(clusterNameFromHeader(request));
+    const gone = this.describe();
+    await this.onDelete?.();
+    this.api.closeWatches();
+    this.api = undefined;
+    this.info = undefined;
+    this.persistence.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll(); // also drops the SQL tables of a SQLite-backed DO
+    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: gone.name, group: "capim-edge.dev", kind: "clusters" } });
+  }
+}
+
+function parseClusterHeader(request: Request): { tenant: string; namespace: string; name: string } | undefined {
+  const parts = (request.headers.get(CLUSTER_HEADER) ?? "").split("/");
+  if (parts.length !== 3 || parts.some((p) => !p)) return undefined;
+  return { tenant: parts[0], namespace: parts[1], name: parts[2] };
+}
+
+function clusterNameFromHeader(request: Request): string {
+  return parseClusterHeader(request)?.name ?? "";
+}

@@ -1,0 +1,60 @@
+// Bearer-token authentication: the single place that maps a request to who is calling.
+// Tenant tokens (CAPIM_EDGE_TOKENS, JSON token -> tenant) reach every cluster of that tenant.
+// Per-cluster tokens (a later issue) will return {tenant, cluster} and reach only that cluster.
+import type { Env } from "./env.js";
+
+export type Principal = { tenant: string; cluster?: undefined } | { tenant: string; cluster: { namespace: string; name: string } };
+
+interface TokenTable {
+  source: string;
+  entries: Array<{ digest: Uint8Array; tenant: string }>;
+}
+
+let cached: TokenTable | undefined;
+const encoder = new TextEncoder();
+
+async function sha256(s: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
+}
+
+/** Compare two equal-length digests without an early exit, so timing does not leak a prefix match. */
+function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ b.length;
+  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
+  return diff === 0;
+}
+
+async function tokenTable(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTable> {
+  const source = env.CAPIM_EDGE_TOKENS ?? "";
+  if (cached && cached.source === source) return cached;
+  let parsed: unknown = {};
+  try {
+    parsed = source ? JSON.parse(source) : {};
+  } catch {
+    console.error("CAPIM_EDGE_TOKENS is not valid JSON; no token will be accepted");
+  }
+  const entries: TokenTable["entries"] = [];
+  if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
+    for (const [token, tenant] of Object.entries(parsed as Record<string, unknown>)) {
+      // Empty tokens or tenants would make every request (or a nameless tenant) valid: skip them.
+      if (token && typeof tenant === "string" && tenant) entries.push({ digest: await sha256(token), tenant });
+    }
+  }
+  cached = { source, entries };
+  return cached;
+}
+
+/** Returns the caller, or null when the token is missing or unknown. */
+export async function authenticate(req: Request, env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<Principal | null> {
+  const header = req.headers.get("authorization") ?? "";
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) return null;
+  const table = await tokenTable(env);
+  // Hash the presented token once and compare it with every configured digest (no early exit).
+  const digest = await sha256(m[1]);
+  let tenant: string | null = null;
+  for (const e of table.entries) {
+    if (digestsEqual(digest, e.digest) && tenant === null) tenant = e.tenant;
+  }
+  return tenant === null ? null : { tenant };
+}

@@ -1,0 +1,8 @@
+// Hono typing shared by the worker's route modules.
+import type { Env } from "./env.js";
+import type { Principal } from "./auth.js";
+
+export interface HonoEnv {
+  Bindings: Env;
+  Variables: { principal: Principal };
+}

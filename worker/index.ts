@@ -1,0 +1,81 @@
+// The edge worker: authenticates, enforces the body limit, serves the admin API and routes
+// `/clusters/:namespace/:name/*` to that cluster's Durable Object with the prefix stripped.
+import { Hono } from "hono";
+import { authenticate } from "./auth.js";
+import { admin } from "./admin.js";
+import type { HonoEnv } from "./context.js";
+import { CLUSTER_HEADER, maxBodyBytes } from "./env.js";
+import { decodeSegment, invalidClusterRef } from "./names.js";
+import { statusResponse } from "./status.js";
+
+export { WorkloadCluster, TenantDirectory } from "../durable-objects/index.js";
+
+const app = new Hono<HonoEnv>();
+
+// Liveness without a token (launchers and load balancers poll it).
+app.get("/healthz", () => new Response("ok", { headers: { "content-type": "text/plain" } }));
+
+app.use("*", async (c, next) => {
+  const principal = await authenticate(c.req.raw, c.env);
+  if (!principal) return statusResponse(401, "Unauthorized", "Unauthorized");
+  c.set("principal", principal);
+  // Reject a declared oversize body before forwarding it; chunked bodies are limited by the DO.
+  const length = c.req.header("content-length");
+  const max = maxBodyBytes(c.env);
+  if (length !== undefined && Number(length) > max) {
+    return statusResponse(413, `request body of ${length} bytes exceeds the limit of ${max} bytes`, "RequestEntityTooLarge");
+  }
+  await next();
+});
+
+app.route("/admin", admin);
+
+app.all("/clusters/*", async (c) => {
+  const url = new URL(c.req.url);
+  const parts = url.pathname.split("/"); // "", "clusters", ns, name, ...rest
+  if (parts.length < 4 || !parts[2] || !parts[3]) return notFound();
+  const namespace = decodeSegment(parts[2]);
+  const name = decodeSegment(parts[3]);
+  if (namespace === undefined || name === undefined) return statusResponse(400, "malformed percent-encoding in path", "BadRequest");
+  const bad = invalidClusterRef(namespace, name);
+  if (bad) return statusResponse(400, bad, "BadRequest");
+  const principal = c.var.principal;
+  if (principal.cluster && (principal.cluster.namespace !== namespace || principal.cluster.name !== name)) {
+    return statusResponse(403, `this token cannot access cluster ${namespace}/${name}`, "Forbidden");
+  }
+  const rest = "/" + parts.slice(4).join("/");
+  // `/_admin/*` inside the DO is reached only through the admin API.
+  if (rest === "/_admin" || rest.startsWith("/_admin/")) return notFound();
+
+  const raw = c.req.raw;
+  const headers = new Headers(raw.headers);
+  headers.delete("authorization");
+  headers.set(CLUSTER_HEADER, `${principal.tenant}/${namespace}/${name}`);
+  const hasBody = raw.method !== "GET" && raw.method !== "HEAD";
+  const ns = c.env.WORKLOAD_CLUSTER;
+  const stub = ns.get(ns.idFromName(`${principal.tenant}/${namespace}/${name}`));
+  // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
+  // stream included) is returned unbuffered.
+  return stub.fetch(
+    new Request(new URL(rest + url.search, url.origin), {
+      method: raw.method,
+      headers,
+      body: hasBody ? raw.body : undefined,
+      redirect: "manual",
+    }),
+  );
+});
+
+function notFound(): Response {
+  return statusResponse(404, "the server could not find the requested resource", "NotFound");
+}
+
+app.notFound(() => notFound());
+
+app.onError((err) => {
+  // Log the stack for operators; the client gets a Status without it.
+  console.error("worker error", err);
+  return statusResponse(500, `internal error: ${err instanceof Error ? err.message : String(err)}`, "InternalError");
+});
+
+export default app;
