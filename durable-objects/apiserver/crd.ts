@@ -1,0 +1,135 @@
+// CustomResourceDefinition handling: validation, the KindInfo a CRD registers, and its status.
+import type { StatusCause } from "./status.js";
+import type { KindInfo, KubeObject } from "./types.js";
+
+interface CrdVersion {
+  name?: unknown;
+  served?: unknown;
+  storage?: unknown;
+  subresources?: { status?: unknown; scale?: unknown };
+}
+
+interface CrdSpec {
+  group?: unknown;
+  scope?: unknown;
+  names?: { plural?: unknown; singular?: unknown; kind?: unknown; listKind?: unknown; shortNames?: unknown; categories?: unknown };
+  versions?: unknown;
+}
+
+const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/** kube-apiserver's version priority: GA > beta > alpha > anything else; higher numbers first. */
+export function compareKubeVersions(a: string, b: string): number {
+  const rank = (v: string): [number, number, number, string] => {
+    const m = /^v(\d+)(?:(alpha|beta)(\d+))?$/.exec(v);
+    if (!m) return [3, 0, 0, v];
+    const major = Number(m[1]);
+    if (!m[2]) return [0, -major, 0, v];
+    return [m[2] === "beta" ? 1 : 2, -major, -Number(m[3]), v];
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  for (let i = 0; i < 3; i++) if (ra[i] !== rb[i]) return (ra[i] as number) - (rb[i] as number);
+  return ra[3] < rb[3] ? -1 : ra[3] > rb[3] ? 1 : 0;
+}
+
+/** Structural checks kube-apiserver makes before accepting a CRD; returns field errors (empty = valid). */
+export function validateCrd(crd: KubeObject): StatusCause[] {
+  const out: StatusCause[] = [];
+  const bad = (field: string, message: string, reason = "FieldValueInvalid") => out.push({ reason, field, message });
+  const spec = (crd.spec ?? {}) as CrdSpec;
+  const names = spec.names ?? {};
+  if (typeof spec.group !== "string" || !spec.group || !spec.group.includes(".")) bad("spec.group", `Invalid value: ${JSON.stringify(spec.group ?? "")}: should be a domain with at least one dot`);
+  if (typeof names.plural !== "string" || !DNS_LABEL.test(names.plural)) bad("spec.names.plural", `Invalid value: ${JSON.stringify(names.plural ?? "")}: a lowercase RFC 1123 label is required`);
+  if (names.singular !== undefined && (typeof names.singular !== "string" || !DNS_LABEL.test(names.singular))) bad("spec.names.singular", `Invalid value: ${JSON.stringify(names.singular)}: a lowercase RFC 1123 label is required`);
+  if (typeof names.kind !== "string" || !/^[A-Za-z][A-Za-z0-9]*$/.test(names.kind)) bad("spec.names.kind", "Required value");
+  if (names.shortNames !== undefined && (!Array.isArray(names.shortNames) || names.shortNames.some((s) => typeof s !== "string" || !DNS_LABEL.test(s)))) bad("spec.names.shortNames", "Invalid value: must be lowercase RFC 1123 labels");
+  if (names.categories !== undefined && (!Array.isArray(names.categories) || names.categories.some((s) => typeof s !== "string"))) bad("spec.names.categories", "Invalid value: must be strings");
+  if (spec.scope !== "Namespaced" && spec.scope !== "Cluster") bad("spec.scope", `Unsupported value: ${JSON.stringify(spec.scope ?? "")}: supported values: "Cluster", "Namespaced"`, "FieldValueNotSupported");
+  const versions = spec.versions;
+  if (!Array.isArray(versions) || versions.length === 0) {
+    bad("spec.versions", "Invalid value: must have exactly one version marked as storage version", "FieldValueRequired");
+  } else {
+    const seen = new Set<string>();
+    versions.forEach((v: CrdVersion, i) => {
+      if (!v || typeof v !== "object" || typeof v.name !== "string" || !DNS_LABEL.test(v.name)) bad(`spec.versions[${i}].name`, "Invalid value: a DNS-1035 label is required");
+      else if (seen.has(v.name)) bad(`spec.versions[${i}].name`, `Duplicate value: ${JSON.stringify(v.name)}`, "FieldValueDuplicate");
+      else seen.add(v.name);
+    });
+    const storage = versions.filter((v: CrdVersion) => v && v.storage === true).length;
+    if (storage !== 1) bad("spec.versions", "Invalid value: must have exactly one version marked as storage version");
+    if (!versions.some((v: CrdVersion) => v && v.served === true)) bad("spec.versions", "Invalid value: must have at least one served version");
+  }
+  if (out.length === 0) {
+    const expected = `${names.plural}.${spec.group}`;
+    if (crd.metadata?.name !== expected) bad("metadata.name", `Invalid value: ${JSON.stringify(crd.metadata?.name ?? "")}: must be spec.names.plural+"."+spec.group`);
+  }
+  return out;
+}
+
+/** The kind a (valid) CRD registers: every served version, preferred first. */
+export function kindFromCrd(crd: KubeObject): KindInfo | undefined {
+  const spec = crd.spec as CrdSpec;
+  const names = spec.names!;
+  const versions = (spec.versions as CrdVersion[]).filter((v) => v.served === true);
+  if (versions.length === 0) return undefined;
+  const ordered = versions.map((v) => v.name as string).sort(compareKubeVersions);
+  // Subresources may differ per version; the server keeps one set per kind (the storage version's, else any).
+  const storage = (spec.versions as CrdVersion[]).find((v) => v.storage === true) ?? versions[0];
+  const hasStatus = !!(storage.subresources?.status ?? versions.some((v) => v.subresources?.status));
+  const kind = names.kind as string;
+  return {
+    group: spec.group as string,
+    versions: ordered,
+    kind,
+    listKind: typeof names.listKind === "string" && names.listKind ? names.listKind : `${kind}List`,
+    resource: names.plural as string,
+    singular: typeof names.singular === "string" && names.singular ? names.singular : kind.toLowerCase(),
+    namespaced: spec.scope === "Namespaced",
+    ...(Array.isArray(names.shortNames) ? { shortNames: names.shortNames as string[] } : {}),
+    ...(Array.isArray(names.categories) ? { categories: names.categories as string[] } : {}),
+    subresources: [...(hasStatus ? ["status"] : []), ...(storage.subresources?.scale ? ["scale"] : [])],
+    hasStatusSubresource: hasStatus,
+    custom: true,
+  };
+}
+
+/** The status kube-apiserver's CRD controllers would write once the names are accepted (or not). */
+export function crdStatus(crd: KubeObject, accepted: boolean, conflict: string, now: string, previous?: KubeObject): Record<string, unknown> {
+  const spec = crd.spec as CrdSpec;
+  const names = spec.names ?? {};
+  const prevConds = (((previous?.status as Record<string, unknown>)?.conditions ?? []) as Array<Record<string, unknown>>);
+  const since = (type: string, status: string) => {
+    const p = prevConds.find((c) => c.type === type);
+    return p && p.status === status && typeof p.lastTransitionTime === "string" ? p.lastTransitionTime : now;
+  };
+  const cond = (type: string, ok: boolean, reason: string, message: string) => ({
+    type,
+    status: ok ? "True" : "False",
+    lastTransitionTime: since(type, ok ? "True" : "False"),
+    reason,
+    message,
+  });
+  const storage = (spec.versions as CrdVersion[]).find((v) => v.storage === true)?.name as string;
+  const prevStored = ((previous?.status as Record<string, unknown>)?.storedVersions ?? []) as string[];
+  const acceptedNames: Record<string, unknown> = {
+    plural: names.plural,
+    singular: typeof names.singular === "string" && names.singular ? names.singular : String(names.kind).toLowerCase(),
+    kind: names.kind,
+    listKind: typeof names.listKind === "string" && names.listKind ? names.listKind : `${names.kind}List`,
+  };
+  if (Array.isArray(names.shortNames)) acceptedNames.shortNames = names.shortNames;
+  if (Array.isArray(names.categories)) acceptedNames.categories = names.categories;
+  return {
+    conditions: [
+      accepted
+        ? cond("NamesAccepted", true, "NoConflicts", "no conflicts found")
+        : cond("NamesAccepted", false, "NameConflict", conflict),
+      accepted
+        ? cond("Established", true, "InitialNamesAccepted", "the initial names have been accepted")
+        : cond("Established", false, "NotAccepted", "not all names are accepted"),
+    ],
+    acceptedNames: accepted ? acceptedNames : { plural: "", kind: "" },
+    storedVersions: [...new Set([...prevStored, storage])],
+  };
+}
