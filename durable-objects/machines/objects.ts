@@ -3,18 +3,11 @@
 // KCP reads and updates (kubeadm-config, kube-proxy, CoreDNS, kubeadm:get-nodes RBAC).
 // Shapes follow what kubeadm/kubelet produce, trimmed to the fields CAPI and kubectl look at.
 import { stringify as toYaml } from "yaml";
+import type { ApiServer } from "../apiserver/server.js";
 import type { KubeObject } from "../apiserver/types.js";
 
-/**
- * The slice of the cluster's ApiServer this module uses (its system API, not HTTP).
- * Structural so that machines/ depends only on these methods.
- */
-export interface ClusterApi {
-  getObject(apiVersion: string, kind: string, namespace: string, name: string): KubeObject | undefined;
-  upsertObject(obj: KubeObject): KubeObject;
-  deleteObject(apiVersion: string, kind: string, namespace: string, name: string): boolean;
-  readonly resourceVersion: number;
-}
+/** The slice of the cluster's ApiServer (its system API, not HTTP) that machines/ depends on. */
+export type ClusterApi = Pick<ApiServer, "getObject" | "upsertObject" | "deleteObject" | "listObjects" | "resourceVersion">;
 
 export const CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane";
 export const CONTROL_PLANE_COMPONENTS = ["etcd", "kube-apiserver", "kube-scheduler", "kube-controller-manager"] as const;

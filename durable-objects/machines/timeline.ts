@@ -32,7 +32,7 @@ export interface StepState {
   durationMs: number;
   /** startupJitter factor. */
   jitter: number;
-  /** The drawn wait: durationMs + U[0,1) * jitter * durationMs. */
+  /** The drawn wait: durationMs + U[0,1) * jitter * durationMs, rounded to whole ms. */
   delayMs: number;
   /** Epoch ms at which the step runs. */
   dueAt: number;
@@ -138,7 +138,9 @@ export function planMachine(
   const steps: Partial<Record<StepName, StepState>> = {};
   for (const step of stepsFor(input.controlPlane)) {
     const p = input.parsed[step] ?? { durationMs: 0, jitter: 0 };
-    const delayMs = drawDelay(p.durationMs, p.jitter, random);
+    // Whole milliseconds: due times are shown as ISO strings (ms precision) and a controller that
+    // requeues for the shown time must not arrive a fraction of a millisecond early.
+    const delayMs = Math.round(drawDelay(p.durationMs, p.jitter, random));
     const prev = AFTER[step];
     const start = prev ? steps[prev]!.dueAt : createdAt;
     steps[step] = { durationMs: p.durationMs, jitter: p.jitter, delayMs, dueAt: start + delayMs, doneAt: null };
