@@ -1,0 +1,178 @@
+// Typed client for the edge's admin API: clusters and the machines (bootstrap timeline) of each.
+// Plain fetch with a bearer token; errors from the edge are Kubernetes `Status` objects, surfaced
+// as EdgeError so callers can branch on the HTTP code (404 on delete = already gone).
+
+export interface ProvisioningSettings {
+  /** Go duration string, e.g. "10s", "1m30s". */
+  startupDuration: string;
+  /** A float held in a string, e.g. "0.2". */
+  startupJitter?: string;
+}
+
+export interface MachineProvisioning {
+  vm?: ProvisioningSettings;
+  node?: ProvisioningSettings;
+  apiServer?: ProvisioningSettings;
+  etcd?: ProvisioningSettings;
+}
+
+export interface EdgeMachineSpec {
+  controlPlane: boolean;
+  version: string;
+  failureDomain?: string;
+  /** The Machine carried the bootstrapped annotation: skip the waits (restore after a restart). */
+  bootstrapped?: boolean;
+  provisioning: MachineProvisioning;
+}
+
+export type EdgeConditionType = "VMProvisioned" | "NodeProvisioned" | "EtcdProvisioned" | "APIServerProvisioned" | "Ready";
+
+export interface EdgeCondition {
+  type: EdgeConditionType | string;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message?: string;
+  lastTransitionTime: string;
+}
+
+export interface EdgeStep {
+  dueAt: string | null;
+  done: boolean;
+}
+
+export interface EdgeMachine {
+  name: string;
+  controlPlane: boolean;
+  version: string;
+  providerID: string;
+  failureDomain?: string;
+  createdAt: string;
+  steps: Partial<Record<"vm" | "node" | "etcd" | "apiServer" | string, EdgeStep>>;
+  conditions: EdgeCondition[];
+  ready: boolean;
+  nextTransitionAt: string | null;
+}
+
+export interface EdgeMachineList {
+  items: EdgeMachine[];
+  /** Control plane machines whose kube-apiserver is (or is being) provisioned. */
+  apiServers: number;
+}
+
+export interface EdgeCluster {
+  namespace?: string;
+  name?: string;
+  [field: string]: unknown;
+}
+
+export class EdgeError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = "EdgeError";
+  }
+}
+
+export interface EdgeClientOptions {
+  url: string;
+  token: string;
+  /** Per-request timeout in ms (default 15000). */
+  timeoutMs?: number;
+}
+
+export class EdgeClient {
+  private readonly base: string;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+
+  constructor(opts: EdgeClientOptions) {
+    this.base = opts.url.replace(/\/+$/, "");
+    this.token = opts.token;
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
+  }
+
+  /** Create (idempotent) the fake cluster `<ns>/<name>`. */
+  putCluster(ns: string, name: string, body: Record<string, unknown> = {}): Promise<EdgeCluster> {
+    return this.call("PUT", clusterPath(ns, name), body);
+  }
+
+  getCluster(ns: string, name: string): Promise<EdgeCluster> {
+    return this.call("GET", clusterPath(ns, name));
+  }
+
+  /** Drop the whole fake cluster; resolves to false if it was already gone. */
+  async deleteCluster(ns: string, name: string): Promise<boolean> {
+    try {
+      await this.call("DELETE", clusterPath(ns, name));
+      return true;
+    } catch (e) {
+      if (e instanceof EdgeError && e.code === 404) return false;
+      throw e;
+    }
+  }
+
+  async listClusters(): Promise<EdgeCluster[]> {
+    const r = await this.call<{ items?: EdgeCluster[] } | EdgeCluster[]>("GET", "/admin/clusters");
+    return Array.isArray(r) ? r : (r.items ?? []);
+  }
+
+  /** Create or update a machine; the edge starts its timeline on first PUT and keeps it on later ones. */
+  putMachine(ns: string, cluster: string, machine: string, spec: EdgeMachineSpec): Promise<EdgeMachine> {
+    return this.call("PUT", machinePath(ns, cluster, machine), spec);
+  }
+
+  getMachine(ns: string, cluster: string, machine: string): Promise<EdgeMachine> {
+    return this.call("GET", machinePath(ns, cluster, machine));
+  }
+
+  listMachines(ns: string, cluster: string): Promise<EdgeMachineList> {
+    return this.call("GET", `${clusterPath(ns, cluster)}/machines`);
+  }
+
+  /** Delete a machine (Node, static pods, etcd member); returns the remaining apiserver count. */
+  deleteMachine(ns: string, cluster: string, machine: string): Promise<{ apiServers: number }> {
+    return this.call("DELETE", machinePath(ns, cluster, machine));
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(this.base + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.token}`,
+        accept: "application/json",
+        ...(body !== undefined ? { "content-type": "application/json" } : {}),
+      },
+      body: body !== undefined ? JSON.stringify(body) : undefined,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const text = await res.text();
+    let json: unknown = undefined;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+    }
+    if (!res.ok) {
+      const st = (json ?? {}) as { message?: string; reason?: string };
+      throw new EdgeError(res.status, `edge ${method} ${path}: ${res.status} ${st.message ?? text.slice(0, 200)}`, st.reason);
+    }
+    return json as T;
+  }
+}
+
+function seg(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function clusterPath(ns: string, name: string): string {
+  return `/admin/clusters/${seg(ns)}/${seg(name)}`;
+}
+
+function machinePath(ns: string, cluster: string, machine: string): string {
+  return `${clusterPath(ns, cluster)}/machines/${seg(machine)}`;
+}

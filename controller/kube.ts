@@ -1,0 +1,199 @@
+// The controller's access to the management cluster: a thin layer over @kubernetes/client-node that
+// names the kinds we touch, turns 404 into `undefined`, sends merge patches, and rate-limits (--qps).
+import {
+  ApiException,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Secret,
+} from "@kubernetes/client-node";
+
+export interface GVR {
+  group: string;
+  version: string;
+  plural: string;
+  kind: string;
+}
+
+export const DEV_CLUSTER: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devclusters", kind: "DevCluster" };
+export const DEV_MACHINE: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devmachines", kind: "DevMachine" };
+export const CLUSTER: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "clusters", kind: "Cluster" };
+export const MACHINE: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "machines", kind: "Machine" };
+
+export function apiVersionOf(gvr: GVR): string {
+  return `${gvr.group}/${gvr.version}`;
+}
+
+/** Path of a collection (all namespaces when `ns` is absent), as used by list and watch. */
+export function collectionPath(gvr: GVR, ns?: string): string {
+  const base = gvr.group ? `/apis/${gvr.group}/${gvr.version}` : `/api/${gvr.version}`;
+  return ns ? `${base}/namespaces/${ns}/${gvr.plural}` : `${base}/${gvr.plural}`;
+}
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+  };
+  spec?: any;
+  status?: any;
+}
+
+export function isNotFound(e: unknown): boolean {
+  return e instanceof ApiException && e.code === 404;
+}
+
+export function isConflict(e: unknown): boolean {
+  return e instanceof ApiException && e.code === 409;
+}
+
+export function isAlreadyExists(e: unknown): boolean {
+  return e instanceof ApiException && e.code === 409;
+}
+
+/** A token bucket: `qps` sustained, `burst` at once. qps <= 0 disables it. */
+export class RateLimiter {
+  private tokens: number;
+  private last = Date.now();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly qps: number,
+    private readonly burst: number = Math.max(1, Math.ceil(qps * 1.5)),
+  ) {
+    this.tokens = burst;
+  }
+
+  take(): Promise<void> {
+    if (this.qps <= 0) return Promise.resolve();
+    // Serialise waiters so that tokens are handed out in arrival order.
+    const next = this.chain.then(async () => {
+      const now = Date.now();
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.qps);
+      this.last = now;
+      if (this.tokens < 1) {
+        const waitMs = ((1 - this.tokens) / this.qps) * 1000;
+        await new Promise((r) => setTimeout(r, waitMs));
+        this.tokens = 1;
+        this.last = Date.now();
+      }
+      this.tokens -= 1;
+    });
+    this.chain = next;
+    return next;
+  }
+}
+
+const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+export class Kube {
+  readonly custom: CustomObjectsApi;
+  readonly core: CoreV1Api;
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    readonly kc: KubeConfig,
+    opts: { qps?: number; burst?: number } = {},
+  ) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.limiter = new RateLimiter(opts.qps ?? 0, opts.burst);
+  }
+
+  async get<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string): Promise<T | undefined> {
+    await this.limiter.take();
+    try {
+      return (await this.custom.getNamespacedCustomObject({ ...g(gvr), namespace, name })) as T;
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  async list<T extends KubeObject = KubeObject>(
+    gvr: GVR,
+    namespace?: string,
+    labelSelector?: string,
+  ): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
+    await this.limiter.take();
+    return namespace
+      ? await this.custom.listNamespacedCustomObject({ ...g(gvr), namespace, labelSelector })
+      : await this.custom.listClusterCustomObject({ ...g(gvr), labelSelector });
+  }
+
+  async create<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, body: KubeObject): Promise<T> {
+    await this.limiter.take();
+    return (await this.custom.createNamespacedCustomObject({ ...g(gvr), namespace, body })) as T;
+  }
+
+  /** JSON merge patch of the main resource (metadata and spec). */
+  async patch<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string, body: object): Promise<T> {
+    await this.limiter.take();
+    return (await this.custom.patchNamespacedCustomObject({ ...g(gvr), namespace, name, body }, MERGE)) as T;
+  }
+
+  /** JSON merge patch of the status subresource. */
+  async patchStatus<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string, body: object): Promise<T> {
+    await this.limiter.take();
+    return (await this.custom.patchNamespacedCustomObjectStatus({ ...g(gvr), namespace, name, body }, MERGE)) as T;
+  }
+
+  /** Delete; false when it was already gone. */
+  async delete(gvr: GVR, namespace: string, name: string): Promise<boolean> {
+    await this.limiter.take();
+    try {
+      await this.custom.deleteNamespacedCustomObject({ ...g(gvr), namespace, name });
+      return true;
+    } catch (e) {
+      if (isNotFound(e)) return false;
+      throw e;
+    }
+  }
+
+  async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
+    await this.limiter.take();
+    try {
+      return await this.core.readNamespacedSecret({ namespace, name });
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+}
+
+function g(gvr: GVR): { group: string; version: string; plural: string } {
+  return { group: gvr.group, version: gvr.version, plural: gvr.plural };
+}
+
+/** Decoded `data[key]` of a Secret (base64 in the API), or undefined. */
+export function secretValue(secret: V1Secret | undefined, key: string): string | undefined {
+  const v = secret?.data?.[key];
+  return v === undefined ? secret?.stringData?.[key] : Buffer.from(v, "base64").toString("utf8");
+}
+
+/** An error message for logs and conditions; ApiException bodies carry the server's Status message. */
+export function errorMessage(e: unknown): string {
+  if (e instanceof ApiException) {
+    let msg = "";
+    try {
+      msg = (typeof e.body === "string" ? JSON.parse(e.body) : e.body)?.message ?? "";
+    } catch {
+      msg = String(e.body ?? "").slice(0, 200);
+    }
+    return `HTTP ${e.code}${msg ? `: ${msg}` : ""}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}

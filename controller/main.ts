@@ -1,0 +1,109 @@
+// `npm run controller -- --edge-url URL [--kubeconfig FILE] [--vip-host H] ...`: the capim-edge
+// controller against a management cluster (in-cluster config, --kubeconfig, or $KUBECONFIG).
+// SIGTERM/SIGINT: stop reconciling, close the VIPs, exit 0 (the edge keeps every cluster running).
+import { KubeConfig } from "@kubernetes/client-node";
+import { parseArgs } from "node:util";
+import { createLogger } from "./log.js";
+import { startController } from "./manager.js";
+import { createMetrics, startMetricsServer } from "./metrics.js";
+
+const USAGE = `usage: capim-edge controller --edge-url URL [options]
+  --kubeconfig FILE      management cluster (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
+  --edge-url URL         the edge (worker) base URL
+  --edge-token TOKEN     tenant token (default: env CAPIM_EDGE_TOKEN)
+  --vip-host HOST        host CAPI dials for every cluster's VIP (default 127.0.0.1)
+  --vip-bind-address A   address the VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod)
+  --vip-port-range A-B   VIP ports (default 20000-30000)
+  --concurrency N        reconciles at once (default 10)
+  --qps N                management API requests per second (default 50, 0 = unlimited)
+  --metrics-port N       /metrics, /healthz, /readyz (default 8080; 0 = a free port; -1 = off)
+  --metrics-bind-address A  (default 127.0.0.1)
+  --namespace NS         watch one namespace only`;
+
+function int(name: string, v: string | undefined, dflt: number, min = 0): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`invalid --${name} ${v}\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const { values } = parseArgs({
+  options: {
+    kubeconfig: { type: "string" },
+    "edge-url": { type: "string" },
+    "edge-token": { type: "string" },
+    "vip-host": { type: "string", default: "127.0.0.1" },
+    "vip-bind-address": { type: "string" },
+    "vip-port-range": { type: "string" },
+    concurrency: { type: "string" },
+    qps: { type: "string" },
+    "metrics-port": { type: "string" },
+    "metrics-bind-address": { type: "string" },
+    namespace: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const edgeUrl = values["edge-url"] ?? process.env.CAPIM_EDGE_URL;
+const edgeToken = values["edge-token"] ?? process.env.CAPIM_EDGE_TOKEN;
+if (!edgeUrl || !edgeToken) {
+  console.error(`--edge-url and a token (--edge-token or CAPIM_EDGE_TOKEN) are required\n${USAGE}`);
+  process.exit(2);
+}
+let portRange: [number, number] | undefined;
+if (values["vip-port-range"]) {
+  const m = /^(\d+)-(\d+)$/.exec(values["vip-port-range"]);
+  if (!m) {
+    console.error(`invalid --vip-port-range ${values["vip-port-range"]}\n${USAGE}`);
+    process.exit(2);
+  }
+  portRange = [Number(m[1]), Number(m[2])];
+}
+
+const kc = new KubeConfig();
+if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
+else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
+else kc.loadFromDefault();
+
+const log = createLogger({ name: "capim-edge-controller" });
+const metrics = createMetrics({ defaultMetrics: true });
+const metricsPort = int("metrics-port", values["metrics-port"], 8080, -1);
+
+const controller = await startController({
+  kubeConfig: kc,
+  edgeUrl,
+  edgeToken,
+  vipHost: values["vip-host"]!,
+  vipBindAddress: values["vip-bind-address"],
+  portRange,
+  log,
+  metrics,
+  concurrency: int("concurrency", values.concurrency, 10, 1),
+  qps: int("qps", values.qps, 50),
+  namespace: values.namespace,
+});
+const server =
+  metricsPort >= 0
+    ? await startMetricsServer(metricsPort, metrics.registry, { host: values["metrics-bind-address"], ready: () => controller.manager.ready })
+    : undefined;
+log.info({ edgeUrl, metricsPort: server?.port }, "controller running");
+
+let exiting = false;
+async function shutdown(signal: string): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  log.info({ signal }, "shutting down");
+  const force = setTimeout(() => process.exit(1), 20_000);
+  force.unref();
+  await controller.stop().catch((e) => log.error({ err: String(e) }, "stop failed"));
+  await server?.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

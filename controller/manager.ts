@@ -1,0 +1,297 @@
+// Wiring: informers (list + watch) on DevCluster, DevMachine, Machine, Cluster and CAPI's labelled
+// Secrets feed one work queue; events are mapped to the keys they affect (a Machine to its DevMachine,
+// a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
+import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
+import { EdgeClient } from "./edge-client.js";
+import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, type GVR, type KubeObject } from "./kube.js";
+import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics.js";
+import { WorkQueue } from "./queue.js";
+import { VipManager } from "./vip/index.js";
+import { createEtcdRequestHandler } from "./vip/etcd/tls-mux.js";
+import { createPortForwardHandler } from "./vip/portforward/handler.js";
+import type { Caches, ControllerKind, ReconcileContext, VipPort } from "./reconcilers/context.js";
+import { owningClusterName, reconcileDevCluster } from "./reconcilers/devcluster.js";
+import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
+import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
+
+export interface ManagerOptions {
+  kubeConfig: KubeConfig;
+  edge: EdgeClient;
+  vip: VipPort;
+  log: Logger;
+  metrics?: Metrics;
+  /** Reconciles running at once (default 10). */
+  concurrency?: number;
+  /** Management API requests per second (default 50; 0 = unlimited). */
+  qps?: number;
+  /** Watch one namespace only (default: all). */
+  namespace?: string;
+}
+
+/** An informer and its cache, typed by what we store (client-node's types want optional metadata). */
+interface Cached<T> {
+  on(verb: "add" | "update" | "delete", cb: (obj: T) => void): void;
+  on(verb: "error" | "connect", cb: (err?: unknown) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  get(name: string, namespace?: string): T | undefined;
+  list(namespace?: string): readonly T[];
+}
+
+type Secret = V1Secret & { metadata: NonNullable<V1Secret["metadata"]> };
+
+const RESTART_DELAY_MS = 2_000;
+
+export class Manager {
+  readonly kube: Kube;
+  private readonly queue: WorkQueue;
+  private readonly informers: Array<{ name: string; inf: Cached<any>; listed: boolean }> = [];
+  private devClusters!: Cached<KubeObject>;
+  private devMachines!: Cached<KubeObject>;
+  private clusters!: Cached<KubeObject>;
+  private machines!: Cached<KubeObject>;
+  private secrets!: Cached<Secret>;
+  private readonly ctx: ReconcileContext;
+  private synced = false;
+  private stopped = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly opts: ManagerOptions) {
+    this.kube = new Kube(opts.kubeConfig, { qps: opts.qps ?? 50 });
+    const log = opts.log;
+    this.queue = new WorkQueue({
+      concurrency: opts.concurrency ?? 10,
+      handler: (key) => this.reconcile(key),
+      onResult: (key, result, seconds, err) => {
+        const controller = key.slice(0, key.indexOf("/"));
+        opts.metrics?.reconcileTotal.inc({ controller, result });
+        opts.metrics?.reconcileDuration.observe({ controller }, seconds);
+        if (err) log.warn({ key, err: errorMessage(err) }, "reconcile failed");
+      },
+    });
+    const cache: Caches = {
+      devCluster: (ns, name) => this.devClusters.get(name, ns),
+      devMachine: (ns, name) => this.devMachines.get(name, ns),
+      cluster: (ns, name) => this.clusters.get(name, ns),
+      machine: (ns, name) => this.machines.get(name, ns),
+      secret: (ns, name) => this.secrets.get(name, ns),
+      devMachines: (ns) => [...this.devMachines.list(ns)],
+      devClusters: (ns) => [...this.devClusters.list(ns)],
+    };
+    this.ctx = {
+      kube: this.kube,
+      edge: opts.edge,
+      vip: opts.vip,
+      log,
+      cache,
+      enqueue: (kind, ns, name, afterMs) => this.enqueue(kind, ns, name, afterMs),
+    };
+  }
+
+  /** True once every informer has listed (for /readyz). */
+  get ready(): boolean {
+    return this.synced;
+  }
+
+  enqueue(kind: ControllerKind, ns: string, name: string, afterMs?: number): void {
+    this.queue.add(`${kind}/${ns}/${name}`, afterMs);
+  }
+
+  /** Resolves when no reconcile is queued or running (timers may still be pending). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  async start(): Promise<void> {
+    const ns = this.opts.namespace;
+    this.devClusters = this.informer("devclusters", DEV_CLUSTER);
+    this.devMachines = this.informer("devmachines", DEV_MACHINE);
+    this.clusters = this.informer("clusters", CLUSTER);
+    this.machines = this.informer("machines", MACHINE);
+    const secretsPath = ns ? `/api/v1/namespaces/${ns}/secrets` : "/api/v1/secrets";
+    // Only CAPI's secrets (labelled with their cluster) are cached: `<cluster>-ca`, `<cluster>-etcd`, ...
+    this.secrets = this.track<Secret>("secrets", (list) =>
+      makeInformer<V1Secret>(
+        this.opts.kubeConfig,
+        secretsPath,
+        list(() =>
+          ns
+            ? this.kube.core.listNamespacedSecret({ namespace: ns, labelSelector: CLUSTER_NAME_LABEL })
+            : this.kube.core.listSecretForAllNamespaces({ labelSelector: CLUSTER_NAME_LABEL }),
+        ) as any,
+        CLUSTER_NAME_LABEL,
+      ),
+    );
+
+    const each = <T,>(inf: Cached<T>, fn: (o: T) => void) => {
+      inf.on("add", fn);
+      inf.on("update", fn);
+      inf.on("delete", fn);
+    };
+    each(this.devClusters, (o) => this.enqueue("DevCluster", o.metadata.namespace!, o.metadata.name));
+    each(this.devMachines, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
+    each(this.machines, (m) => {
+      const ref = m.spec?.infrastructureRef;
+      if (ref?.kind === "DevMachine" && ref.name) this.enqueue("DevMachine", m.metadata.namespace!, ref.name);
+      // A DevMachine created before its Machine's infrastructureRef was set is found by its ownerRef.
+      for (const dm of this.devMachines.list(m.metadata.namespace)) {
+        if (owningMachineName(dm) === m.metadata.name && dm.metadata.name !== ref?.name) {
+          this.enqueue("DevMachine", dm.metadata.namespace!, dm.metadata.name);
+        }
+      }
+    });
+    each(this.clusters, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c));
+    each(this.secrets, (s) => {
+      const cluster = s.metadata?.labels?.[CLUSTER_NAME_LABEL];
+      const name = s.metadata?.name ?? "";
+      if (cluster && (name === `${cluster}-ca` || name === `${cluster}-etcd`)) {
+        this.onCluster(s.metadata!.namespace!, cluster, this.clusters.get(cluster, s.metadata!.namespace), { devClustersOnly: true });
+      }
+    });
+
+    // Start in dependency order so that the first DevMachine reconciles see their Machines and Clusters.
+    for (const { name, inf } of [
+      { name: "clusters", inf: this.clusters },
+      { name: "machines", inf: this.machines },
+      { name: "secrets", inf: this.secrets },
+      { name: "devclusters", inf: this.devClusters },
+      { name: "devmachines", inf: this.devMachines },
+    ]) {
+      await this.startInformer(name, inf);
+    }
+    this.synced = true;
+    this.opts.log.info({ namespace: ns ?? "(all)" }, "controller caches synced");
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    await this.queue.stop();
+    await Promise.all(this.informers.map(({ inf }) => inf.stop().catch(() => {})));
+  }
+
+  private informer(name: string, gvr: GVR): Cached<KubeObject> {
+    const ns = this.opts.namespace;
+    return this.track(name, (list) =>
+      makeInformer<KubernetesObject>(this.opts.kubeConfig, collectionPath(gvr, ns), list(() => this.kube.list(gvr, ns) as any)),
+    );
+  }
+
+  /** Registers an informer whose list function marks it as having listed once (for start-up sync). */
+  private track<T>(name: string, make: (wrap: <L>(fn: () => Promise<L>) => () => Promise<L>) => unknown): Cached<T> {
+    const entry = { name, inf: undefined as unknown as Cached<T>, listed: false };
+    entry.inf = make((fn) => async () => {
+      const r = await fn();
+      entry.listed = true;
+      return r;
+    }) as Cached<T>;
+    this.informers.push(entry);
+    return entry.inf;
+  }
+
+  /** Start an informer and keep it running: client-node stops an informer on a watch error. */
+  private async startInformer(name: string, inf: Cached<any>): Promise<void> {
+    const entry = this.informers.find((i) => i.inf === inf)!;
+    inf.on("error", (err: unknown) => {
+      if (this.stopped) return;
+      this.opts.log.warn({ informer: name, err: errorMessage(err) }, "watch failed; restarting");
+      const t = setTimeout(() => {
+        this.restartTimers.delete(t);
+        if (!this.stopped) inf.start().catch(() => {});
+      }, RESTART_DELAY_MS);
+      this.restartTimers.add(t);
+    });
+    await inf.start().catch(() => {});
+    // start() also resolves when the first list failed (the error handler retries): wait for a good list.
+    while (!this.stopped && !entry.listed) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  private onCluster(ns: string, name: string, cluster: KubeObject | undefined, opts: { devClustersOnly?: boolean } = {}): void {
+    const ref = cluster?.spec?.infrastructureRef;
+    if (ref?.kind === "DevCluster" && ref.name) this.enqueue("DevCluster", ns, ref.name);
+    for (const dc of this.devClusters.list(ns)) {
+      if (owningClusterName(dc) === name && dc.metadata.name !== ref?.name) this.enqueue("DevCluster", ns, dc.metadata.name);
+    }
+    if (opts.devClustersOnly) return;
+    for (const dm of this.devMachines.list(ns)) {
+      if (dm.metadata.labels?.[CLUSTER_NAME_LABEL] === name) this.enqueue("DevMachine", ns, dm.metadata.name);
+    }
+  }
+
+  private async reconcile(key: string): Promise<{ requeueAfterMs?: number }> {
+    const [kind, ns, name] = key.split("/");
+    if (kind === "DevCluster") return reconcileDevCluster(this.ctx, ns, name);
+    if (kind === "DevMachine") return reconcileDevMachine(this.ctx, ns, name);
+    return {};
+  }
+}
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  edgeUrl: string;
+  edgeToken: string;
+  /** Host written into controlPlaneEndpoint.host (and the VIP serving certs). */
+  vipHost: string;
+  /** Address VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod). */
+  vipBindAddress?: string;
+  portRange?: [number, number];
+  log: Logger;
+  metrics?: Metrics;
+  concurrency?: number;
+  qps?: number;
+  namespace?: string;
+}
+
+export interface RunningController {
+  manager: Manager;
+  vip: VipManager;
+  edge: EdgeClient;
+  /** Stop reconciling, then close every VIP (the edge keeps all state; a restart picks it up). */
+  stop(): Promise<void>;
+}
+
+/** Builds and starts the whole controller: edge client, VIPs (with port-forward + etcd), manager. */
+export async function startController(o: ControllerOptions): Promise<RunningController> {
+  const edge = new EdgeClient({ url: o.edgeUrl, token: o.edgeToken });
+  const pfLog = o.log.child({ component: "portforward" });
+  const vip = new VipManager({
+    edgeUrl: o.edgeUrl,
+    edgeToken: o.edgeToken,
+    host: o.vipHost,
+    bindAddress: o.vipBindAddress,
+    portRange: o.portRange,
+    logger: o.log.child({ component: "vip" }),
+    metrics: o.metrics,
+    upgradeHandler: createPortForwardHandler({ log: (msg, fields) => pfLog.debug(fields ?? {}, msg) }),
+    etcdHandler: createEtcdRequestHandler(),
+  });
+  const manager = new Manager({
+    kubeConfig: o.kubeConfig,
+    edge,
+    vip,
+    log: o.log.child({ component: "manager" }),
+    metrics: o.metrics,
+    concurrency: o.concurrency,
+    qps: o.qps,
+    namespace: o.namespace,
+  });
+  try {
+    await manager.start();
+  } catch (e) {
+    await manager.stop().catch(() => {});
+    await vip.closeAll().catch(() => {});
+    throw e;
+  }
+  let stopping: Promise<void> | undefined;
+  return {
+    manager,
+    vip,
+    edge,
+    stop: () =>
+      (stopping ??= (async () => {
+        await manager.stop();
+        await vip.closeAll();
+      })()),
+  };
+}

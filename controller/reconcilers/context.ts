@@ -1,0 +1,46 @@
+// What a reconciler is given: clients, the VIP manager, read caches fed by watches, and a way to
+// enqueue other keys. The manager (controller/manager.ts) builds it; reconcilers stay free of wiring.
+import type { V1Secret } from "@kubernetes/client-node";
+import type { EdgeClient } from "../edge-client.js";
+import type { Kube, KubeObject } from "../kube.js";
+import type { Logger } from "../log.js";
+
+export interface PemPair {
+  certPem: string;
+  keyPem: string;
+}
+
+/** The part of controller/vip's VipManager the reconcilers use. */
+export interface VipPort {
+  open(args: { namespace: string; name: string; port?: number; ca: PemPair; etcdCa?: PemPair }): Promise<{ host: string; port: number }>;
+  close(namespace: string, name: string): Promise<void> | void;
+  isOpen(namespace: string, name: string): boolean;
+}
+
+/** Read-only views of the informer caches (eventually consistent, like controller-runtime's). */
+export interface Caches {
+  devCluster(ns: string, name: string): KubeObject | undefined;
+  devMachine(ns: string, name: string): KubeObject | undefined;
+  cluster(ns: string, name: string): KubeObject | undefined;
+  machine(ns: string, name: string): KubeObject | undefined;
+  /** Secrets labelled cluster.x-k8s.io/cluster-name (CAPI's); others are fetched directly. */
+  secret(ns: string, name: string): V1Secret | undefined;
+  devMachines(ns: string): KubeObject[];
+  devClusters(ns: string): KubeObject[];
+}
+
+export type ControllerKind = "DevCluster" | "DevMachine";
+
+export interface ReconcileContext {
+  kube: Kube;
+  edge: EdgeClient;
+  vip: VipPort;
+  log: Logger;
+  cache: Caches;
+  enqueue(kind: ControllerKind, namespace: string, name: string, afterMs?: number): void;
+}
+
+/** What a reconcile asks for next; errors are thrown and retried with backoff by the queue. */
+export interface Result {
+  requeueAfterMs?: number;
+}

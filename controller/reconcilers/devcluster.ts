@@ -1,0 +1,142 @@
+// DevCluster reconciler (contract §5, §7): registers the fake cluster on the edge, opens the cluster's
+// VIP with its CA, publishes the endpoint, and on delete closes the VIP and drops the edge state.
+// The edge cluster id is the owning CAPI Cluster's <namespace>/<name>, so the VIP, the machines and
+// the kubeconfig CAPI writes all agree on one name.
+import { DEV_CLUSTER, errorMessage, secretValue, type KubeObject } from "../kube.js";
+import { Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
+import type { PemPair, ReconcileContext, Result } from "./context.js";
+import { CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
+import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
+
+export const CLUSTER_FINALIZER = "dockercluster.infrastructure.cluster.x-k8s.io";
+export const LISTENER_ANNOTATION = "inmemorycluster.infrastructure.cluster.x-k8s.io/listener";
+export const DOCKER_UNSUPPORTED = "capim-edge does not run containers: use spec.backend.inMemory";
+
+/** Secrets not seen yet are looked for again after this long (CAPI's are labelled and watched). */
+const SECRET_RETRY_MS = 10_000;
+const VIP_RETRY_MS = 5_000;
+
+/** The owning Cluster's name: the controller ownerRef CAPI sets, else the cluster-name label. */
+export function owningClusterName(obj: KubeObject): string | undefined {
+  const ref = obj.metadata.ownerReferences?.find((r) => r.kind === "Cluster" && r.apiVersion.startsWith("cluster.x-k8s.io/"));
+  return ref?.name ?? obj.metadata.labels?.[CLUSTER_NAME_LABEL];
+}
+
+/** `<cluster>-ca` or `<cluster>-etcd` as a PEM pair, from the watch cache or the API. */
+export async function readKeyPair(ctx: ReconcileContext, ns: string, name: string): Promise<PemPair | undefined> {
+  const s = ctx.cache.secret(ns, name) ?? (await ctx.kube.getSecret(ns, name));
+  const certPem = secretValue(s, "tls.crt");
+  const keyPem = secretValue(s, "tls.key");
+  return certPem && keyPem ? { certPem, keyPem } : undefined;
+}
+
+/**
+ * Whether the VIP should listen: while the cluster has no machines yet (CAPI needs the endpoint and
+ * probes it), and while any control plane machine has a kube-apiserver. After the last one is deleted
+ * the VIP stays closed, as a real control plane endpoint would go dark.
+ */
+async function vipWanted(ctx: ReconcileContext, ns: string, cluster: string): Promise<boolean> {
+  const machines = await ctx.edge.listMachines(ns, cluster);
+  return machines.apiServers > 0 || machines.items.length === 0;
+}
+
+async function setStatus(ctx: ReconcileContext, dc: KubeObject, conds: ConditionInput[], provisioned?: boolean): Promise<void> {
+  const conditions = setConditions(dc.status?.conditions, conds, { generation: dc.metadata.generation });
+  const initialization = provisioned || dc.status?.initialization?.provisioned ? { provisioned: true } : undefined;
+  await patchStatusIfChanged(ctx.kube, DEV_CLUSTER, dc, { conditions, initialization });
+}
+
+export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
+  const dc = ctx.cache.devCluster(ns, name);
+  if (!dc) return {};
+  const clusterName = owningClusterName(dc);
+
+  if (dc.metadata.deletionTimestamp) return reconcileDelete(ctx, dc, clusterName);
+
+  if (!dc.spec?.backend?.inMemory) {
+    const reason = dc.spec?.backend?.docker ? DOCKER_UNSUPPORTED : "spec.backend.inMemory is required";
+    await setStatus(ctx, dc, [{ type: Types.Ready, status: "False", reason: Reasons.UnsupportedBackend, message: reason }]);
+    return {};
+  }
+  if (!clusterName) {
+    await setStatus(ctx, dc, [
+      { type: Types.Ready, status: "False", reason: Reasons.WaitingForCluster, message: "Waiting for the Cluster controller to set an owner reference" },
+    ]);
+    return {};
+  }
+  const cluster = ctx.cache.cluster(ns, clusterName);
+  if (isPaused(cluster, dc)) {
+    await setStatus(ctx, dc, [{ type: Types.Paused, status: "True", reason: Reasons.Paused }]);
+    return {};
+  }
+
+  await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
+  await ctx.edge.putCluster(ns, clusterName);
+
+  const ca = await readKeyPair(ctx, ns, `${clusterName}-ca`);
+  if (!ca) {
+    await setStatus(ctx, dc, [
+      { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
+      { type: Types.Ready, status: "False", reason: Reasons.WaitingForClusterCA, message: `Waiting for Secret ${clusterName}-ca` },
+    ]);
+    return { requeueAfterMs: SECRET_RETRY_MS };
+  }
+  const etcdCa = await readKeyPair(ctx, ns, `${clusterName}-etcd`);
+
+  const recorded = dc.spec.controlPlaneEndpoint as { host?: string; port?: number } | undefined;
+  let endpoint = recorded?.host && recorded?.port ? { host: recorded.host, port: recorded.port } : undefined;
+  const open = ctx.vip.isOpen(ns, clusterName);
+  const wanted = !endpoint || (await vipWanted(ctx, ns, clusterName));
+  if (wanted && (!open || !endpoint)) {
+    try {
+      const got = await ctx.vip.open({ namespace: ns, name: clusterName, port: recorded?.port, ca, etcdCa });
+      if (recorded?.port && got.port !== recorded.port) {
+        // A restart should come back on the same port; if the OS gave another one, CAPI must learn it.
+        ctx.log.warn({ cluster: `${ns}/${clusterName}`, wanted: recorded.port, got: got.port }, "VIP port changed");
+      }
+      endpoint = got;
+    } catch (e) {
+      await setStatus(ctx, dc, [
+        { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
+        { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` },
+      ]);
+      return { requeueAfterMs: VIP_RETRY_MS };
+    }
+  } else if (!wanted && open) {
+    await ctx.vip.close(ns, clusterName);
+  }
+
+  const listener = `${ns}/${clusterName}`;
+  if (
+    endpoint &&
+    (recorded?.host !== endpoint.host || recorded?.port !== endpoint.port || dc.metadata.annotations?.[LISTENER_ANNOTATION] !== listener)
+  ) {
+    await ctx.kube.patch(DEV_CLUSTER, ns, name, {
+      metadata: { annotations: { [LISTENER_ANNOTATION]: listener }, resourceVersion: dc.metadata.resourceVersion },
+      spec: { controlPlaneEndpoint: { host: endpoint.host, port: endpoint.port } },
+    });
+  }
+
+  await setStatus(
+    ctx,
+    dc,
+    [
+      { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
+      { type: Types.Ready, status: "True", reason: Reasons.Ready },
+    ],
+    true,
+  );
+  return {};
+}
+
+async function reconcileDelete(ctx: ReconcileContext, dc: KubeObject, clusterName: string | undefined): Promise<Result> {
+  const ns = dc.metadata.namespace!;
+  if (!dc.metadata.finalizers?.includes(CLUSTER_FINALIZER)) return {};
+  if (clusterName) {
+    await ctx.vip.close(ns, clusterName);
+    await ctx.edge.deleteCluster(ns, clusterName);
+  }
+  await removeFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
+  ctx.log.info({ cluster: `${ns}/${clusterName}` }, "fake cluster deleted");
+  return {};
+}

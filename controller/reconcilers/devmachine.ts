@@ -1,0 +1,169 @@
+// DevMachine reconciler (contract §5): passes the CAPD gates, then hands the machine to the edge,
+// whose Durable Object runs the bootstrap timeline on alarms (it keeps going while this controller
+// is down). This side only mirrors the edge's view into the DevMachine and wakes up when the edge
+// says the next step is due (`nextTransitionAt`): watches plus one timer, no polling.
+import type { EdgeMachine, MachineProvisioning } from "../edge-client.js";
+import { EdgeError } from "../edge-client.js";
+import { DEV_MACHINE, MACHINE, type KubeObject } from "../kube.js";
+import { Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
+import type { ReconcileContext, Result } from "./context.js";
+import { owningClusterName } from "./devcluster.js";
+import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
+import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
+
+export const MACHINE_FINALIZER = "dockermachine.infrastructure.cluster.x-k8s.io";
+export const BOOTSTRAPPED_ANNOTATION = "machine.inmemory.infrastructure.cluster.x-k8s.io/bootstrapped";
+const DOCKER_UNSUPPORTED = "capim-edge does not run containers: use spec.backend.inMemory";
+
+/** Wake a little after the edge's due time so its alarm has fired when we look. */
+const TRANSITION_SLACK_MS = 50;
+
+/** The owning Machine's name (CAPI's controller ownerRef). */
+export function owningMachineName(dm: KubeObject): string | undefined {
+  return dm.metadata.ownerReferences?.find((r) => r.kind === "Machine" && r.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
+}
+
+/** spec.backend.inMemory.{vm,node,apiServer,etcd}.provisioning -> the edge's provisioning block. */
+export function provisioningOf(inMemory: any): MachineProvisioning {
+  const out: MachineProvisioning = {};
+  for (const step of ["vm", "node", "apiServer", "etcd"] as const) {
+    const p = inMemory?.[step]?.provisioning;
+    if (p?.startupDuration) out[step] = { startupDuration: p.startupDuration, ...(p.startupJitter ? { startupJitter: p.startupJitter } : {}) };
+  }
+  return out;
+}
+
+/** Conditions while a gate holds the machine back: the gate on VMProvisioned, the later steps wait for the VM. */
+function gatedConditions(gate: Gate, controlPlane: boolean): ConditionInput[] {
+  const waitVM = { status: "False" as const, reason: Reasons.WaitingForVMProvisioned };
+  return [
+    { type: Types.VMProvisioned, status: "False", reason: gate.reason, message: gate.message },
+    { type: Types.NodeProvisioned, ...waitVM },
+    ...(controlPlane ? [{ type: Types.EtcdProvisioned, ...waitVM }, { type: Types.APIServerProvisioned, ...waitVM }] : []),
+    { type: Types.Ready, status: "False", reason: Reasons.NotReady, message: gate.message },
+  ];
+}
+
+function edgeConditions(m: EdgeMachine): ConditionInput[] {
+  return m.conditions.map((c) => ({
+    type: c.type,
+    status: c.status,
+    reason: c.reason,
+    message: c.message ?? "",
+    lastTransitionTime: c.lastTransitionTime,
+  }));
+}
+
+function clusterOf(ctx: ReconcileContext, dm: KubeObject, machine: KubeObject | undefined): string | undefined {
+  return dm.metadata.labels?.[CLUSTER_NAME_LABEL] ?? machine?.spec?.clusterName;
+}
+
+/** The Cluster's DevCluster: its infrastructureRef, else a DevCluster owned by / labelled for it. */
+function devClusterOf(ctx: ReconcileContext, ns: string, clusterName: string, cluster: KubeObject | undefined): KubeObject | undefined {
+  const ref = cluster?.spec?.infrastructureRef;
+  if (ref?.kind === "DevCluster" && ref.name) return ctx.cache.devCluster(ns, ref.name);
+  return ctx.cache.devClusters(ns).find((dc) => owningClusterName(dc) === clusterName);
+}
+
+export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
+  const dm = ctx.cache.devMachine(ns, name);
+  if (!dm) return {};
+  const machineName = owningMachineName(dm);
+  const machine = machineName ? ctx.cache.machine(ns, machineName) : undefined;
+  const clusterName = clusterOf(ctx, dm, machine);
+
+  if (dm.metadata.deletionTimestamp) return reconcileDelete(ctx, dm, clusterName);
+
+  const controlPlane = isControlPlaneMachine(machine) || isControlPlaneMachine(dm);
+  if (!dm.spec?.backend?.inMemory) {
+    const message = dm.spec?.backend?.docker ? DOCKER_UNSUPPORTED : "spec.backend.inMemory is required";
+    const conditions = setConditions(dm.status?.conditions, [{ type: Types.Ready, status: "False", reason: Reasons.UnsupportedBackend, message }]);
+    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions });
+    return {};
+  }
+  // CAPI sets the owner reference and labels; until then a watch on Machine/Cluster brings us back.
+  if (!machine || !clusterName) return {};
+  const cluster = ctx.cache.cluster(ns, clusterName);
+  if (!cluster) return {};
+  if (isPaused(cluster, dm)) {
+    const conditions = setConditions(dm.status?.conditions, [{ type: Types.Paused, status: "True", reason: Reasons.Paused }]);
+    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions });
+    return {};
+  }
+
+  await ensureFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
+  const devCluster = devClusterOf(ctx, ns, clusterName, cluster);
+  const failureDomain = typeof machine.spec?.failureDomain === "string" && machine.spec.failureDomain ? machine.spec.failureDomain : undefined;
+  const notPaused: ConditionInput = { type: Types.Paused, status: "False", reason: Reasons.NotPaused };
+
+  const gate = machineGate({ cluster, devCluster, machine });
+  if (gate) {
+    const conditions = setConditions(dm.status?.conditions, [notPaused, ...gatedConditions(gate, controlPlane)], {
+      generation: dm.metadata.generation,
+    });
+    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions, failureDomain });
+    return {};
+  }
+
+  const em = await ctx.edge.putMachine(ns, clusterName, name, {
+    controlPlane,
+    version: String(machine.spec?.version ?? ""),
+    ...(failureDomain ? { failureDomain } : {}),
+    bootstrapped: machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] !== undefined,
+    provisioning: provisioningOf(dm.spec.backend.inMemory),
+  });
+
+  const vmDone = em.steps.vm?.done === true;
+  if (vmDone && dm.spec.providerID !== em.providerID) {
+    await ctx.kube.patch(DEV_MACHINE, ns, name, { spec: { providerID: em.providerID } });
+  }
+
+  const conditions = setConditions(dm.status?.conditions, [notPaused, ...edgeConditions(em)], { generation: dm.metadata.generation });
+  const provisioned = em.ready || dm.status?.initialization?.provisioned === true;
+  await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, {
+    conditions,
+    failureDomain,
+    ...(provisioned ? { initialization: { provisioned: true } } : {}),
+    ...(vmDone ? { addresses: [{ type: "Hostname", address: name }] } : {}),
+  });
+
+  // The first kube-apiserver after none (new cluster, or all control planes were gone) brings the VIP back.
+  if (controlPlane && em.steps.apiServer?.done && !ctx.vip.isOpen(ns, clusterName) && devCluster) {
+    ctx.enqueue("DevCluster", ns, devCluster.metadata.name);
+  }
+
+  if (em.ready && machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] === undefined) {
+    await ctx.kube.patch(MACHINE, ns, machine.metadata.name, { metadata: { annotations: { [BOOTSTRAPPED_ANNOTATION]: "" } } });
+  }
+
+  if (em.nextTransitionAt) {
+    const due = Date.parse(em.nextTransitionAt) - Date.now() + TRANSITION_SLACK_MS;
+    return { requeueAfterMs: Math.max(TRANSITION_SLACK_MS, due) };
+  }
+  return {};
+}
+
+async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
+  const ns = dm.metadata.namespace!;
+  const name = dm.metadata.name;
+  if (!dm.metadata.finalizers?.includes(MACHINE_FINALIZER)) return {};
+  if (clusterName) {
+    let apiServers: number;
+    try {
+      apiServers = (await ctx.edge.deleteMachine(ns, clusterName, name)).apiServers;
+    } catch (e) {
+      if (!(e instanceof EdgeError && e.code === 404)) throw e;
+      // Already gone (a retry after a crash, or the whole cluster was dropped).
+      apiServers = await ctx.edge.listMachines(ns, clusterName).then(
+        (l) => l.apiServers,
+        () => 0,
+      );
+    }
+    if (apiServers === 0 && ctx.vip.isOpen(ns, clusterName)) {
+      await ctx.vip.close(ns, clusterName);
+      ctx.log.info({ cluster: `${ns}/${clusterName}` }, "last kube-apiserver gone: VIP closed");
+    }
+  }
+  await removeFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
+  return {};
+}
