@@ -187,6 +187,8 @@ export function createEtcdRequestHandler(opts: { unresponsiveCapMs?: number } = 
       return;
     }
     const service: Map<string, UnaryHandler> = createEtcdService({ admin: etcdAdminFor(ctx), memberName: node, unresponsiveCapMs: opts.unresponsiveCapMs });
+    // Serve the raw stream: the compat response's own trailer handler would send a second set of trailers.
+    req.stream.removeAllListeners("wantTrailers");
     serveUnary(req.stream, req.headers, service);
   };
 }
