@@ -6,10 +6,10 @@ import { errors } from "./status.js";
 const MAX_DEPTH = 100;
 
 /** Read the whole body, refusing (413) anything over `limit` bytes — by Content-Length and while streaming. */
-export async function readBodyText(request: Request, limit: number): Promise<string> {
+export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > limit) throw errors.tooLarge(limit);
-  if (!request.body) return "";
+  if (!request.body) return new Uint8Array();
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -29,14 +29,22 @@ export async function readBodyText(request: Request, limit: number): Promise<str
     all.set(c, off);
     off += c.byteLength;
   }
+  return all;
+}
+
+export async function readBodyText(request: Request, limit: number): Promise<string> {
+  return utf8(await readBodyBytes(request, limit));
+}
+
+export function utf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true }).decode(all);
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
     throw errors.badRequest("the request body is not valid UTF-8");
   }
 }
 
-export type BodyFormat = "json" | "yaml";
+export type BodyFormat = "json" | "yaml" | "protobuf";
 
 /** Media type without parameters, lower-cased ("" when absent). */
 export function mediaType(header: string | null): string {
@@ -82,5 +90,6 @@ export function objectBodyFormat(contentType: string | null): BodyFormat {
   const mt = mediaType(contentType);
   if (mt === "" || mt === "application/json" || mt === "*/*") return "json";
   if (mt === "application/yaml" || mt === "application/x-yaml" || mt === "text/yaml") return "yaml";
+  if (mt === "application/vnd.kubernetes.protobuf") return "protobuf";
   throw errors.unsupportedMediaType(mt);
 }

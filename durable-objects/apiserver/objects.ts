@@ -123,7 +123,7 @@ export class ObjectOps {
       obj.status = { phase: "Active" };
     } else if (kind.resource === "secrets") {
       this.foldStringData(obj);
-      if (obj.type === undefined) obj.type = "Opaque";
+      if (!obj.type) obj.type = "Opaque";
     } else if (kind.resource === "pods" && obj.status === undefined) {
       obj.status = { phase: "Pending" };
     }

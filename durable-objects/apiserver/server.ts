@@ -1,6 +1,7 @@
 // The runtime-agnostic fake kube-apiserver: REST + watch over Request/Response for one cluster.
 // State lives in memory (ObjectStore), written through to Persistence before any response.
-import { decodeBody, decodeObject, mediaType, objectBodyFormat, readBodyText } from "./body.js";
+import { decodeBody, decodeObject, mediaType, objectBodyFormat, readBodyBytes, readBodyText, utf8 } from "./body.js";
+import { decodeProtobufObject } from "./protobuf.js";
 import { handleDiscovery } from "./discovery.js";
 import { groupVersion, KindRegistry } from "./kinds.js";
 import { isObject, ObjectOps, type DeleteOptions, type Propagation, type UpdateMode } from "./objects.js";
@@ -223,9 +224,14 @@ export class ApiServer {
 
   /** Decode a create/update body and check it against the URL (apiVersion, kind, name, namespace). */
   private async readObject(req: Req, name?: string): Promise<KubeObject> {
+    return this.checkBody(req, (await this.readAnyBody(req)) as KubeObject, name);
+  }
+
+  /** A JSON, YAML or (for the kinds kubectl sends that way) protobuf object body. */
+  private async readAnyBody(req: Req): Promise<Record<string, unknown>> {
     const format = objectBodyFormat(req.request.headers.get("content-type"));
-    const body = decodeObject(await readBodyText(req.request, this.maxBodyBytes), format) as KubeObject;
-    return this.checkBody(req, body, name);
+    if (format === "protobuf") return decodeProtobufObject(await readBodyBytes(req.request, this.maxBodyBytes));
+    return decodeObject(await readBodyText(req.request, this.maxBodyBytes), format);
   }
 
   private checkBody(req: Req, body: KubeObject, name?: string): KubeObject {
@@ -474,9 +480,11 @@ export class ApiServer {
   private async deleteOptions(req: Req): Promise<DeleteOptions> {
     const opts: DeleteOptions = { dryRun: this.dryRun(req.q) };
     let policy: unknown = req.q.get("propagationPolicy") ?? undefined;
-    const text = req.request.body ? await readBodyText(req.request, this.maxBodyBytes) : "";
-    if (text.trim()) {
-      const body = decodeObject(text, objectBodyFormat(req.request.headers.get("content-type")));
+    const bytes = req.request.body ? await readBodyBytes(req.request, this.maxBodyBytes) : new Uint8Array();
+    const format = objectBodyFormat(req.request.headers.get("content-type"));
+    const text = format === "protobuf" ? "" : utf8(bytes);
+    if (format === "protobuf" ? bytes.length > 0 : text.trim() !== "") {
+      const body = format === "protobuf" ? decodeProtobufObject(bytes) : decodeObject(text, format);
       if (body.kind !== undefined && body.kind !== "DeleteOptions") throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (DeleteOptions)`);
       if (body.propagationPolicy !== undefined) policy = body.propagationPolicy;
       else if (body.orphanDependents === true) policy = "Orphan";
@@ -534,8 +542,7 @@ export class ApiServer {
 
   /** POST pods/<p>/eviction: honours PodDisruptionBudgets' disruptionsAllowed, then deletes the pod. */
   private async evict(req: Req, name: string): Promise<Response> {
-    const format = objectBodyFormat(req.request.headers.get("content-type"));
-    const body = decodeObject(await readBodyText(req.request, this.maxBodyBytes), format);
+    const body = await this.readAnyBody(req);
     if (body.kind !== undefined && body.kind !== "Eviction") throw errors.badRequest(`the kind in the data (${String(body.kind)}) does not match the expected kind (Eviction)`);
     if (body.apiVersion !== undefined && body.apiVersion !== "policy/v1" && body.apiVersion !== "policy/v1beta1") {
       throw errors.badRequest(`the API version in the data (${String(body.apiVersion)}) does not match the expected API version (policy/v1)`);
