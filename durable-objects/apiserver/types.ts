@@ -104,6 +104,10 @@ export interface KindInfo {
   strategicMergeKeys?: Record<string, string>;
   /** True for kinds registered from a CustomResourceDefinition. */
   custom?: boolean;
+  /** Verbs served on the main resource; discovery and OpenAPI assume full CRUD + watch when absent. */
+  verbs?: string[];
+  /** A CRD's `openAPIV3Schema` per served version (published in /openapi/v3; preserve-unknown when absent). */
+  schemas?: Record<string, unknown>;
 }
 
 /** Options of the runtime-agnostic API server. */
