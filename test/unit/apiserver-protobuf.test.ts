@@ -22,7 +22,7 @@ function configMap(name: string, data: Record<string, string>): Uint8Array {
 }
 
 const post = (api: any, path: string, body: Uint8Array) =>
-  api.handle(new Request(`http://c${path}`, { method: "POST", body, headers: { "content-type": "application/vnd.kubernetes.protobuf" } }));
+  api.handle(new Request(`http://c${path}`, { method: "POST", body: body as unknown as BodyInit, headers: { "content-type": "application/vnd.kubernetes.protobuf" } }));
 
 describe("apiserver protobuf bodies", () => {
   it("decodes a ConfigMap sent as protobuf (kubectl >= 1.32 create)", async () => {
