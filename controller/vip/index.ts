@@ -1,0 +1,169 @@
+// VipManager: opens and closes the per-cluster VIP listeners (see listeners.ts for what one VIP does).
+import type { Duplex } from "node:stream";
+import type { SecureContext } from "node:tls";
+import type { Logger } from "pino";
+import type { CertKeyPair } from "../pki/ca.js";
+import type { Metrics } from "../metrics.js";
+import { ClusterListener, type EtcdRequestHandler, type UpgradeHandler } from "./listeners.js";
+import { DEFAULT_PORT_RANGE, PortPool } from "./ports.js";
+import { createEdgeTarget, type EdgeTarget } from "./proxy.js";
+import { createClusterTlsContexts, type ClusterTlsContexts } from "./tls.js";
+
+export type { UpgradeHandler, UpgradeContext, ClusterContext, EtcdRequestHandler, ConnectionIdentity } from "./listeners.js";
+export { connectionIdentity } from "./listeners.js";
+export type { ClusterTlsContexts, ServingCert } from "./tls.js";
+export { createClusterTlsContexts, APISERVER_DNS_NAMES, APISERVER_IPS } from "./tls.js";
+export { PortPool, PortRangeExhaustedError, DEFAULT_PORT_RANGE } from "./ports.js";
+export { statusBody, kubeVerb, safeRequestPath } from "./proxy.js";
+
+export interface VipManagerOptions {
+  edgeUrl: string;
+  edgeToken: string;
+  /** Advertised host (IP or DNS name) written into controlPlaneEndpoint.host and the serving cert's SANs. */
+  host: string;
+  /** Address the listeners bind. Default 127.0.0.1; in a Pod pass 0.0.0.0. */
+  bindAddress?: string;
+  /** Inclusive. Default [20000, 30000]. */
+  portRange?: [number, number];
+  logger: Logger;
+  metrics?: Metrics;
+  upgradeHandler?: UpgradeHandler;
+  /** Serves HTTP/2 (gRPC) on connections whose SNI is `etcd-<node>` (port-forwarded etcd traffic). */
+  etcdHandler?: EtcdRequestHandler;
+}
+
+export interface VipCluster {
+  namespace: string;
+  name: string;
+  /** Preferred port (e.g. from DevCluster.spec.controlPlaneEndpoint.port); used when free, else a new one. */
+  port?: number;
+  ca: CertKeyPair;
+  etcdCa?: CertKeyPair;
+}
+
+export interface VipEndpoint {
+  host: string;
+  port: number;
+}
+
+const keyOf = (ns: string, name: string) => `${ns}/${name}`;
+const sameCa = (a?: CertKeyPair, b?: CertKeyPair) => a?.certPem === b?.certPem && a?.keyPem === b?.keyPem;
+
+export class VipManager {
+  private readonly edge: EdgeTarget;
+  private readonly pool: PortPool;
+  private readonly listeners = new Map<string, ClusterListener>();
+  /** Per-cluster operation chain: open/close of one cluster never interleave. */
+  private readonly ops = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly opts: VipManagerOptions) {
+    this.edge = createEdgeTarget(opts.edgeUrl, opts.edgeToken);
+    this.pool = new PortPool(opts.portRange ?? DEFAULT_PORT_RANGE);
+  }
+
+  private serialize<T>(key: string, op: () => Promise<T>): Promise<T> {
+    const prev = this.ops.get(key) ?? Promise.resolve();
+    const next = prev.then(op, op);
+    const tail = next.catch(() => undefined);
+    this.ops.set(key, tail);
+    void tail.then(() => {
+      if (this.ops.get(key) === tail) this.ops.delete(key);
+    });
+    return next;
+  }
+
+  /**
+   * Opens (or returns the already open) VIP of a cluster. Reopens on the same port when the CAs changed.
+   * The returned port differs from `cluster.port` only when that port could not be bound.
+   */
+  open(cluster: VipCluster): Promise<VipEndpoint> {
+    const key = keyOf(cluster.namespace, cluster.name);
+    return this.serialize(key, async () => {
+      const existing = this.listeners.get(key);
+      if (existing) {
+        if (sameCa(existing.ctx.clusterCA, cluster.ca) && sameCa(existing.ctx.etcdCa, cluster.etcdCa)) {
+          return { host: this.opts.host, port: existing.port };
+        }
+        cluster = { ...cluster, port: cluster.port ?? existing.port };
+        await this.closeListener(key, existing);
+      }
+      const tls = await createClusterTlsContexts({ ca: cluster.ca, etcdCa: cluster.etcdCa, hosts: [this.opts.host] });
+      const listener = new ClusterListener(cluster, tls, {
+        edge: this.edge,
+        logger: this.opts.logger,
+        metrics: this.opts.metrics,
+        upgradeHandler: this.opts.upgradeHandler,
+        etcdHandler: this.opts.etcdHandler,
+      });
+      const port = await listener.listen(this.pool, this.opts.bindAddress ?? "127.0.0.1", cluster.port);
+      this.listeners.set(key, listener);
+      this.opts.metrics?.vipsOpen.set(this.listeners.size);
+      if (cluster.port !== undefined && cluster.port !== port) {
+        this.opts.logger.warn({ cluster: key, wanted: cluster.port, port }, "requested VIP port unavailable; using another");
+      }
+      this.opts.logger.info({ cluster: key, host: this.opts.host, port }, "VIP open");
+      return { host: this.opts.host, port };
+    });
+  }
+
+  private async closeListener(key: string, l: ClusterListener): Promise<void> {
+    this.listeners.delete(key);
+    this.opts.metrics?.vipsOpen.set(this.listeners.size);
+    await l.close();
+    this.pool.release(l.port);
+    this.opts.logger.info({ cluster: key, port: l.port }, "VIP closed");
+  }
+
+  /** Closes a cluster's VIP, dropping its connections; the port becomes reusable. No-op when not open. */
+  close(namespace: string, name: string): Promise<void> {
+    const key = keyOf(namespace, name);
+    return this.serialize(key, async () => {
+      const l = this.listeners.get(key);
+      if (l) await this.closeListener(key, l);
+    });
+  }
+
+  isOpen(namespace: string, name: string): boolean {
+    return this.listeners.has(keyOf(namespace, name));
+  }
+
+  endpoint(namespace: string, name: string): VipEndpoint | undefined {
+    const l = this.listeners.get(keyOf(namespace, name));
+    return l && { host: this.opts.host, port: l.port };
+  }
+
+  list(): Array<{ namespace: string; name: string } & VipEndpoint> {
+    return [...this.listeners.values()].map((l) => ({ namespace: l.ctx.namespace, name: l.ctx.name, host: this.opts.host, port: l.port }));
+  }
+
+  async closeAll(): Promise<void> {
+    const keys = [...new Set([...this.listeners.keys(), ...this.ops.keys()])];
+    await Promise.all(keys.map((k) => this.serialize(k, async () => {
+      const l = this.listeners.get(k);
+      if (l) await this.closeListener(k, l);
+    })));
+    this.edge.agent.destroy();
+  }
+
+  /** The cluster's TLS mux material (apiserver cert, etcd-<node> certs, SNI callback), if its VIP is open. */
+  getClusterTls(namespace: string, name: string): ClusterTlsContexts | undefined {
+    return this.listeners.get(keyOf(namespace, name))?.tls;
+  }
+
+  /**
+   * The kube-apiserver serving context of an open VIP: for the `kube-apiserver-<node>:6443` port-forward
+   * target (KCP reads NotAfter of this cert), e.g. `new tls.TLSSocket(duplex, {isServer: true, secureContext})`.
+   */
+  getApiServerSecureContext(namespace: string, name: string): { context: SecureContext; certPem: string } | undefined {
+    const tls = this.getClusterTls(namespace, name);
+    return tls && { context: tls.apiserver.context, certPem: tls.apiserver.certPem };
+  }
+
+  /** Feeds tunnelled TLS bytes into a cluster's VIP mux (see ClusterContext.injectConnection). False if not open. */
+  injectConnection(namespace: string, name: string, socket: Duplex): boolean {
+    const l = this.listeners.get(keyOf(namespace, name));
+    if (!l) return false;
+    l.ctx.injectConnection(socket);
+    return true;
+  }
+}

@@ -1,0 +1,249 @@
+// One TLS listener per cluster: HTTP/2 + HTTP/1.1 on a port of its own, the cluster's serving cert, client
+// certificates verified against the cluster CA, requests proxied to the edge and upgrades handed to the
+// port-forward layer.
+//
+// Authentication choice (consistent for every VIP): the handshake accepts any client (requestCert, but
+// rejectUnauthorized false) and each request is then checked: no certificate, or one that does not chain
+// to *this* cluster's CA (another cluster's CA, expired, self-signed), gets HTTP 401 with a `Status` body,
+// like kube-apiserver with anonymous auth off. Clients see "Unauthorized" instead of an opaque TLS reset.
+// Exception: connections whose SNI routes to etcd (`etcd-<node>`) are closed right after the handshake
+// when their client cert does not chain to the etcd CA, as etcd with --client-cert-auth does.
+import http, { STATUS_CODES } from "node:http";
+import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import type { Logger } from "pino";
+import type { CertKeyPair } from "../pki/ca.js";
+import type { Metrics } from "../metrics.js";
+import type { ClusterTlsContexts } from "./tls.js";
+import { kubeVerb, proxyToEdge, safeRequestPath, sendStatus, statusBody, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
+import type { PortPool } from "./ports.js";
+
+/** Who is on the other end of a TLS connection, decided once at handshake time. */
+export interface ConnectionIdentity {
+  /** The client certificate chains to the CA of the name the client reached (cluster CA, or etcd CA for etcd-*). */
+  authorized: boolean;
+  /** Client certificate CN (Kubernetes user name) when authorized. */
+  user?: string;
+  /** Client certificate O values (Kubernetes groups) when authorized. */
+  groups: string[];
+  /** Why not authorized (OpenSSL's reason, or "no client certificate"). */
+  error?: string;
+  /** SNI the client sent, if any. */
+  serverName?: string;
+  route: "apiserver" | "etcd";
+}
+
+const kIdentity = Symbol("capim.vip.identity");
+
+/** The identity of a VIP connection; works on TLS sockets and on the socket proxies of HTTP/2 requests. */
+export function connectionIdentity(socket: unknown): ConnectionIdentity | undefined {
+  return (socket as Record<symbol, ConnectionIdentity | undefined> | undefined)?.[kIdentity];
+}
+
+/** Everything the port-forward/etcd layer needs to act for one cluster. */
+export interface ClusterContext {
+  namespace: string;
+  name: string;
+  clusterCA: CertKeyPair;
+  etcdCa?: CertKeyPair;
+  /** Serving certs/contexts for this cluster's TLS mux (apiserver and etcd-<node>). */
+  tls: ClusterTlsContexts;
+  /** `/clusters/<ns>/<name>`, the cluster's prefix on the edge. */
+  clusterPath: string;
+  /**
+   * fetch() against the edge with the controller's bearer token. `path` is relative to the edge root
+   * (e.g. `${clusterPath}/api/v1/...` or `/admin/...`); absolute URLs on the edge's origin are accepted too.
+   */
+  edgeFetch(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * Feeds a duplex carrying TLS bytes (a port-forward data stream) into this cluster's TLS mux: SNI picks the
+   * certificate, apiserver requests are proxied like any VIP request, etcd-* requests go to `etcdHandler`.
+   */
+  injectConnection(socket: Duplex): void;
+}
+
+export type UpgradeContext = ClusterContext & { identity: ConnectionIdentity };
+
+/**
+ * Called for every authorized HTTP/1.1 Upgrade request (SPDY/3.1 or WebSocket, normally
+ * `/api/v1/namespaces/<ns>/pods/<pod>/portforward`). It owns `socket` from then on: it writes the 101 (or a
+ * refusal) itself. Without a handler the VIP answers 400 with a Status, which makes clients fall back/fail cleanly.
+ */
+export type UpgradeHandler = (ctx: UpgradeContext, req: http.IncomingMessage, socket: Duplex, head: Buffer) => void | Promise<void>;
+
+/** Serves HTTP/2 requests on connections whose SNI is `etcd-<node>` (gRPC from the etcd client via a tunnel). */
+export type EtcdRequestHandler = (ctx: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse) => void;
+
+export interface ListenerDeps {
+  edge: EdgeTarget;
+  logger: Logger;
+  metrics?: Metrics;
+  upgradeHandler?: UpgradeHandler;
+  etcdHandler?: EtcdRequestHandler;
+}
+
+function identify(socket: TLSSocket, tls: ClusterTlsContexts): ConnectionIdentity {
+  const serverName = typeof socket.servername === "string" ? socket.servername : undefined;
+  const route = tls.route(serverName);
+  const cert = socket.getPeerCertificate();
+  if (!cert || !cert.raw) return { authorized: false, groups: [], error: "no client certificate", serverName, route };
+  if (!socket.authorized) {
+    return { authorized: false, groups: [], error: String(socket.authorizationError ?? "unverified"), serverName, route };
+  }
+  const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const many = (v: string | string[] | undefined) => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+  return { authorized: true, user: one(cert.subject?.CN) ?? "", groups: many(cert.subject?.O), serverName, route };
+}
+
+function rejectUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
+  const body = statusBody(code, reason, message);
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
+export class ClusterListener {
+  readonly server: Http2SecureServer;
+  readonly ctx: ClusterContext;
+  readonly label: string;
+  port = 0;
+  private readonly sockets = new Set<Duplex>();
+  private closed?: Promise<void>;
+
+  constructor(
+    cluster: { namespace: string; name: string; ca: CertKeyPair; etcdCa?: CertKeyPair },
+    readonly tls: ClusterTlsContexts,
+    private readonly deps: ListenerDeps,
+  ) {
+    const { namespace, name } = cluster;
+    this.label = `${namespace}/${name}`;
+    const clusterPath = `/clusters/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+    const edge = deps.edge;
+    this.ctx = {
+      namespace,
+      name,
+      clusterCA: cluster.ca,
+      etcdCa: cluster.etcdCa,
+      tls,
+      clusterPath,
+      edgeFetch: (path, init) => {
+        const base = edge.url.href.replace(/\/+$/, "");
+        const url = /^https?:/.test(path) ? path : `${base}${path.startsWith("/") ? "" : "/"}${path}`;
+        if (new URL(url).origin !== edge.url.origin) return Promise.reject(new Error(`not an edge URL: ${url}`));
+        const headers = new Headers(init?.headers);
+        headers.set("authorization", `Bearer ${edge.token}`);
+        return fetch(url, { ...init, headers });
+      },
+      injectConnection: (socket) => {
+        if (this.closed) socket.destroy();
+        else this.server.emit("connection", socket);
+      },
+    };
+
+    this.server = http2.createSecureServer({
+      allowHTTP1: true,
+      requestCert: true,
+      rejectUnauthorized: false,
+      key: tls.apiserver.keyPem,
+      cert: tls.apiserver.certPem,
+      ca: cluster.ca.certPem,
+      SNICallback: tls.sniCallback,
+      ALPNProtocols: ["h2", "http/1.1"],
+    });
+    this.server.on("connection", (raw: Duplex) => {
+      this.sockets.add(raw);
+      raw.once("close", () => this.sockets.delete(raw));
+      (raw as Socket).setNoDelay?.(true);
+    });
+    this.server.on("secureConnection", (socket: TLSSocket) => {
+      const id = identify(socket, tls);
+      (socket as unknown as Record<symbol, ConnectionIdentity>)[kIdentity] = id;
+      if (id.route === "etcd" && !id.authorized) {
+        deps.logger.debug({ cluster: this.label, sni: id.serverName, err: id.error }, "etcd connection refused");
+        socket.destroy();
+      }
+    });
+    this.server.on("tlsClientError", (err) => deps.logger.debug({ cluster: this.label, err: err.message }, "TLS handshake failed"));
+    this.server.on("request", (req: VipRequest, res: VipResponse) => this.onRequest(req, res));
+    this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    // An HTTP/2 session error must not take the process down; the session is torn down by Node.
+    this.server.on("sessionError", (err) => deps.logger.debug({ cluster: this.label, err: err.message }, "h2 session error"));
+  }
+
+  async listen(pool: PortPool, bindAddress: string, preferred?: number): Promise<number> {
+    this.port = await pool.listen(this.server, bindAddress, preferred);
+    return this.port;
+  }
+
+  private record(verb: string, code: number | string, started: number) {
+    const m = this.deps.metrics;
+    if (!m) return;
+    m.vipRequestsTotal.inc({ cluster: this.label, verb, code: String(code) });
+    m.vipRequestDuration.observe({ cluster: this.label, verb }, (performance.now() - started) / 1000);
+  }
+
+  private onRequest(req: VipRequest, res: VipResponse): void {
+    const started = performance.now();
+    const id = connectionIdentity(req.socket);
+    const verb = kubeVerb(req.method ?? "GET", req.url ?? "/");
+    const log = this.deps.logger;
+    const reply = (code: number, reason: string, message: string) => {
+      sendStatus(res, code, reason, message);
+      this.record(verb, code, started);
+      log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id?.user, err: id?.error }, "vip request refused");
+    };
+    if (!id) return reply(500, "InternalError", "connection identity missing");
+    if (id.route === "etcd") {
+      if (!this.deps.etcdHandler || !("stream" in req)) return reply(503, "ServiceUnavailable", "etcd is not served on this VIP");
+      this.deps.etcdHandler({ ...this.ctx, identity: id }, req, res as Http2ServerResponse);
+      return;
+    }
+    if (!id.authorized) return reply(401, "Unauthorized", "Unauthorized");
+    if (!safeRequestPath(req.url)) return reply(400, "BadRequest", `invalid request path ${JSON.stringify(req.url)}`);
+    proxyToEdge(this.deps.edge, this.ctx.clusterPath, req, res, { user: id.user ?? "", groups: id.groups }, (code, err) => {
+      this.record(verb, code, started);
+      const ms = Math.round((performance.now() - started) * 10) / 10;
+      if (err) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err.message }, "vip request failed");
+      else log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, http: req.httpVersion, ua: req.headers["user-agent"] }, "vip request");
+    }, { watch: verb === "watch" });
+  }
+
+  private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const started = performance.now();
+    const id = connectionIdentity(socket);
+    const log = this.deps.logger;
+    const refuse = (code: number, reason: string, message: string) => {
+      rejectUpgrade(socket, code, reason, message);
+      this.record("connect", code, started);
+      log.debug({ cluster: this.label, url: req.url, upgrade: req.headers.upgrade, code, user: id?.user }, "upgrade refused");
+    };
+    if (!id?.authorized) return refuse(401, "Unauthorized", "Unauthorized");
+    if (!safeRequestPath(req.url)) return refuse(400, "BadRequest", `invalid request path ${JSON.stringify(req.url)}`);
+    const handler = this.deps.upgradeHandler;
+    if (!handler) return refuse(400, "BadRequest", `upgrade to ${req.headers.upgrade ?? "?"} is not supported`);
+    this.record("connect", "upgrade", started);
+    Promise.resolve()
+      .then(() => handler({ ...this.ctx, identity: id }, req, socket, head))
+      .catch((err: Error) => {
+        log.warn({ cluster: this.label, url: req.url, err: err.message }, "upgrade handler failed");
+        if (socket.writable) rejectUpgrade(socket, 500, "InternalError", "upgrade failed");
+        else socket.destroy();
+      });
+  }
+
+  /** Stops listening and drops every connection (open watches and tunnels included). Idempotent. */
+  close(): Promise<void> {
+    this.closed ??= new Promise<void>((resolve) => {
+      if (!this.server.listening) {
+        for (const s of this.sockets) s.destroy();
+        return resolve();
+      }
+      this.server.close(() => resolve());
+      for (const s of this.sockets) s.destroy();
+    });
+    return this.closed;
+  }
+}

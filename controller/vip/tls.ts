@@ -1,0 +1,118 @@
+// Per-cluster TLS material for the VIP's TLS mux: the kube-apiserver serving certificate (signed by
+// `<cluster>-ca`) and, on demand, etcd serving certificates for SNI `etcd-<node>` (signed by `<cluster>-etcd`).
+// Every SecureContext carries the CA that must sign the *client* certificates of that name: a context from
+// SNICallback without `ca` makes client-cert verification fail for every client that sends SNI.
+import { createSecureContext, type SecureContext } from "node:tls";
+import { isIP } from "node:net";
+import type { CertKeyPair } from "../pki/ca.js";
+import { issueCert, loadCA, type LoadedCA } from "../pki/certs.js";
+
+export interface ServingCert {
+  /** Ready for `tls.createServer`, `SNICallback` or `new tls.TLSSocket(duplex, {isServer: true, secureContext})`. */
+  context: SecureContext;
+  certPem: string;
+  keyPem: string;
+  /** The CA client certificates must chain to (also the issuer of certPem). */
+  caPem: string;
+}
+
+export interface ClusterTlsContexts {
+  /** CN `kube-apiserver`, signed by the cluster CA; what the VIP serves and what KCP reads NotAfter from. */
+  readonly apiserver: ServingCert;
+  /**
+   * Serving cert for `etcd-<node>` (CN = that name), signed by the etcd CA; client certs verified against the
+   * etcd CA. Minted on first use and cached. Undefined when the cluster has no etcd CA or the name is not an
+   * etcd pod name.
+   */
+  etcd(serverName: string): Promise<ServingCert | undefined>;
+  /** Which side of the mux a TLS server name belongs to (no SNI = apiserver). */
+  route(serverName: string | undefined | false | null): "etcd" | "apiserver";
+  /** For `tls`/`http2` servers: `etcd-*` names (when there is an etcd CA) get the etcd cert, the rest the apiserver's. */
+  sniCallback(serverName: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
+}
+
+/** DNS names the apiserver cert always carries, as kubeadm's does. */
+export const APISERVER_DNS_NAMES = [
+  "localhost",
+  "kubernetes",
+  "kubernetes.default",
+  "kubernetes.default.svc",
+  "kubernetes.default.svc.cluster.local",
+];
+export const APISERVER_IPS = ["127.0.0.1", "::1"];
+
+// An RFC 1123 name is at most 253 chars; node names are DNS subdomains. Anything else is not an etcd pod.
+const ETCD_NAME = /^etcd-[a-z0-9]([a-z0-9.-]{0,240}[a-z0-9])?$/;
+
+function servingCert(cert: CertKeyPair, caPem: string): ServingCert {
+  return {
+    context: createSecureContext({ cert: cert.certPem, key: cert.keyPem, ca: caPem }),
+    certPem: cert.certPem,
+    keyPem: cert.keyPem,
+    caPem,
+  };
+}
+
+export async function createClusterTlsContexts(opts: {
+  ca: CertKeyPair;
+  etcdCa?: CertKeyPair;
+  /** Extra SANs (the advertised VIP host, IP or DNS name). */
+  hosts?: string[];
+}): Promise<ClusterTlsContexts> {
+  const dnsNames = new Set(APISERVER_DNS_NAMES);
+  const ips = new Set(APISERVER_IPS);
+  for (const h of opts.hosts ?? []) {
+    const bare = h.replace(/^\[|\]$/g, "");
+    if (isIP(bare)) ips.add(bare);
+    else if (bare) dnsNames.add(bare.toLowerCase());
+  }
+  const apiCert = await issueCert(opts.ca, {
+    commonName: "kube-apiserver",
+    dnsNames: [...dnsNames],
+    ipAddresses: [...ips],
+    usage: "server",
+  });
+  const apiserver = servingCert(apiCert, opts.ca.certPem);
+
+  const etcdCa = opts.etcdCa;
+  let etcdLoaded: Promise<LoadedCA> | undefined;
+  const etcdCerts = new Map<string, Promise<ServingCert>>();
+
+  const route = (name: string | undefined | false | null) =>
+    etcdCa && typeof name === "string" && ETCD_NAME.test(name.toLowerCase()) ? "etcd" : "apiserver";
+
+  async function etcd(serverName: string): Promise<ServingCert | undefined> {
+    if (!etcdCa || route(serverName) !== "etcd") return undefined;
+    const name = serverName.toLowerCase();
+    let p = etcdCerts.get(name);
+    if (!p) {
+      etcdLoaded ??= loadCA(etcdCa);
+      p = etcdLoaded
+        .then((ca) =>
+          issueCert(ca, {
+            commonName: name,
+            dnsNames: [name, name.slice("etcd-".length), "localhost"],
+            ipAddresses: ["127.0.0.1", "::1"],
+            usage: "both",
+          }),
+        )
+        .then((c) => servingCert(c, etcdCa.certPem));
+      p.catch(() => etcdCerts.delete(name));
+      etcdCerts.set(name, p);
+    }
+    return p;
+  }
+
+  return {
+    apiserver,
+    etcd,
+    route,
+    sniCallback(serverName, cb) {
+      if (route(serverName) !== "etcd") return cb(null, apiserver.context);
+      etcd(serverName).then(
+        (c) => cb(null, (c ?? apiserver).context),
+        (err) => cb(err as Error),
+      );
+    },
+  };
+}
