@@ -17,6 +17,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { ApiServer } from "./apiserver/server.js";
 import { SqlitePersistence } from "./sqlite-persistence.js";
+import { ClusterMachines } from "./machines/controller.js";
+import { SqliteMachineStore } from "./machines-sqlite.js";
+import { SqliteEtcdStore } from "./etcd-sqlite.js";
 import { CLUSTER_HEADER, maxBodyBytes, type Env } from "../worker/env.js";
 import { clusterNotFound, json, statusResponse } from "../worker/status.js";
 
@@ -41,8 +44,11 @@ export class WorkloadCluster extends DurableObject<Env> {
   protected readonly persistence: SqlitePersistence;
   protected api: ApiServer | undefined;
   protected info: ClusterInfo | undefined;
+  protected machines: ClusterMachines | undefined;
   protected onAlarm?: () => Promise<void>;
   protected onDelete?: () => Promise<void>;
+  /** The DO has a single alarm: each source's next deadline (epoch ms) is kept here and the earliest is set. */
+  private readonly alarmDeadlines = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -58,6 +64,32 @@ export class WorkloadCluster extends DurableObject<Env> {
     if (!raw) return;
     this.info = JSON.parse(raw) as ClusterInfo;
     this.api = this.newApiServer(this.info);
+    this.machines = this.newMachines(this.api);
+  }
+
+  /** The machine bootstrap timeline and fake etcd membership, stored in this DO's SQLite. */
+  private newMachines(api: ApiServer): ClusterMachines {
+    const sql = this.ctx.storage.sql;
+    const machineStore = new SqliteMachineStore(sql);
+    const due = machineStore.nextDueAt();
+    if (due !== null) this.alarmDeadlines.set("machines", due);
+    return new ClusterMachines({
+      api,
+      machines: machineStore,
+      etcd: new SqliteEtcdStore(sql),
+      now: () => Date.now(),
+      setAlarm: (at) => this.scheduleAlarm("machines", at),
+    });
+  }
+
+  /** Records one source's next deadline (null: none) and sets the DO alarm to the earliest of all. */
+  protected scheduleAlarm(source: string, at: number | null): void {
+    if (at === null) this.alarmDeadlines.delete(source);
+    else this.alarmDeadlines.set(source, at);
+    const next = Math.min(...this.alarmDeadlines.values());
+    // The storage calls return promises; the DO's output gate holds responses until they are durable.
+    if (Number.isFinite(next)) void this.ctx.storage.setAlarm(next);
+    else void this.ctx.storage.deleteAlarm();
   }
 
   private newApiServer(info: ClusterInfo): ApiServer {
@@ -84,12 +116,13 @@ export class WorkloadCluster extends DurableObject<Env> {
   }
 
   /** Hook for machines/etcd admin routes; see the file comment. */
-  protected async adminExtension(_request: Request, _url: URL): Promise<Response | undefined> {
-    return undefined;
+  protected async adminExtension(request: Request, url: URL): Promise<Response | undefined> {
+    return this.machines?.handleAdmin(request, url);
   }
 
   override async alarm(): Promise<void> {
     if (!this.api) return; // a deleted cluster's late alarm
+    this.machines?.onAlarm();
     await this.onAlarm?.();
   }
 
@@ -150,6 +183,7 @@ export class WorkloadCluster extends DurableObject<Env> {
     this.persistence.setMeta("created", JSON.stringify(info));
     this.info = info;
     this.api = this.newApiServer(info);
+    this.machines = this.newMachines(this.api);
     return json(this.describe(), 201);
   }
 
@@ -157,6 +191,9 @@ export class WorkloadCluster extends DurableObject<Env> {
     if (!this.info || !this.api) return clusterNotFound(clusterNameFromHeader(request));
     const gone = this.describe();
     await this.onDelete?.();
+    this.machines?.deleteAll();
+    this.machines = undefined;
+    this.alarmDeadlines.clear();
     this.api.closeWatches();
     this.api = undefined;
     this.info = undefined;

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
+import { loadOrCreateEdgeTls, startEdgeFront } from "./edge-front.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const WORKER_BUNDLE = path.join(ROOT, "dist/worker.js");
@@ -27,6 +28,10 @@ export interface EdgeOptions {
 export interface Edge {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
   url: string;
+  /** The same port over TLS (kubectl sends bearer tokens only to https servers). */
+  httpsUrl: string;
+  /** PEM of the CA that signed the edge's serving certificate (kept in <stateDir>/edge-tls). */
+  caPem: string;
   /** The first token (tenant "default" when tokens were generated). */
   token: string;
   tokens: Record<string, string>;
@@ -90,7 +95,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     ...(opts.stateDir ? { durableObjectsPersist: path.resolve(opts.stateDir) } : {}),
     bindings,
     host: "127.0.0.1",
-    port: opts.port ?? 0,
+    port: 0, // internal: clients use the front's port, which speaks both HTTP and HTTPS
   });
   let url: URL;
   try {
@@ -99,12 +104,22 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     await mf.dispose().catch(() => {});
     throw err;
   }
+  const edgeTls = await loadOrCreateEdgeTls(opts.stateDir);
+  let front;
+  try {
+    front = await startEdgeFront({ port: opts.port ?? 0, upstreamPort: Number(url.port), tls: edgeTls });
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
   let stopped: Promise<void> | undefined;
   return {
-    url: url.origin,
+    url: `http://127.0.0.1:${front.port}`,
+    httpsUrl: `https://127.0.0.1:${front.port}`,
+    caPem: edgeTls.ca.certPem,
     token: Object.keys(tokens)[0],
     tokens,
     miniflare: mf,
-    stop: () => (stopped ??= mf.dispose()),
+    stop: () => (stopped ??= front.close().then(() => mf.dispose())),
   };
 }
