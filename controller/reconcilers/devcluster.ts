@@ -47,7 +47,7 @@ async function setStatus(ctx: ReconcileContext, dc: KubeObject, conds: Condition
 }
 
 export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
-  const dc = ctx.cache.devCluster(ns, name);
+  let dc = ctx.cache.devCluster(ns, name);
   if (!dc) return {};
   const clusterName = owningClusterName(dc);
 
@@ -70,7 +70,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
     return {};
   }
 
-  await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
+  dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
   await ctx.edge.putCluster(ns, clusterName);
 
   const ca = await readKeyPair(ctx, ns, `${clusterName}-ca`);

@@ -44,13 +44,18 @@ function gatedConditions(gate: Gate, controlPlane: boolean): ConditionInput[] {
   ];
 }
 
+/** metav1.Time is RFC 3339 in whole seconds; the edge reports milliseconds. */
+function wholeSeconds(iso: string): string {
+  return iso.replace(/\.\d+Z$/, "Z");
+}
+
 function edgeConditions(m: EdgeMachine): ConditionInput[] {
   return m.conditions.map((c) => ({
     type: c.type,
     status: c.status,
     reason: c.reason,
     message: c.message ?? "",
-    lastTransitionTime: c.lastTransitionTime,
+    lastTransitionTime: wholeSeconds(c.lastTransitionTime),
   }));
 }
 
@@ -66,7 +71,7 @@ function devClusterOf(ctx: ReconcileContext, ns: string, clusterName: string, cl
 }
 
 export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
-  const dm = ctx.cache.devMachine(ns, name);
+  let dm = ctx.cache.devMachine(ns, name);
   if (!dm) return {};
   const machineName = owningMachineName(dm);
   const machine = machineName ? ctx.cache.machine(ns, machineName) : undefined;
@@ -91,7 +96,7 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     return {};
   }
 
-  await ensureFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
+  dm = await ensureFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
   const devCluster = devClusterOf(ctx, ns, clusterName, cluster);
   const failureDomain = typeof machine.spec?.failureDomain === "string" && machine.spec.failureDomain ? machine.spec.failureDomain : undefined;
   const notPaused: ConditionInput = { type: Types.Paused, status: "False", reason: Reasons.NotPaused };

@@ -4,10 +4,11 @@
 import { isNotFound, type GVR, type Kube, type KubeObject } from "../kube.js";
 import { sameConditions, toV1Beta1, type Condition } from "./conditions.js";
 
-export async function ensureFinalizer(kube: Kube, gvr: GVR, obj: KubeObject, finalizer: string): Promise<void> {
+/** Adds the finalizer; returns the object as stored (for callers that patch again with its resourceVersion). */
+export async function ensureFinalizer(kube: Kube, gvr: GVR, obj: KubeObject, finalizer: string): Promise<KubeObject> {
   const current = obj.metadata.finalizers ?? [];
-  if (current.includes(finalizer)) return;
-  await kube.patch(gvr, obj.metadata.namespace!, obj.metadata.name, {
+  if (current.includes(finalizer)) return obj;
+  return kube.patch(gvr, obj.metadata.namespace!, obj.metadata.name, {
     metadata: { finalizers: [...current, finalizer], resourceVersion: obj.metadata.resourceVersion },
   });
 }

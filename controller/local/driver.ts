@@ -1,0 +1,350 @@
+// The driver plays Cluster API's part for the embedded default: for clusters `<prefix>-1..n` it
+// creates what CAPI's controllers would (Cluster, CA Secrets, Machines, DevCluster, DevMachines),
+// then reacts to the provider like them: marks the Cluster's infrastructure provisioned, writes
+// `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the control plane is
+// initialized, as CABPK does), sets ControlPlaneInitialized once a control plane machine is ready.
+// Every step is create-if-missing / patch-if-different, so a restart converges without re-creating.
+import { makeInformer, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
+import { mkdirSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { generateCA, issueCert, kubeconfigFor } from "../pki/index.js";
+import {
+  apiVersionOf,
+  CLUSTER,
+  collectionPath,
+  DEV_CLUSTER,
+  DEV_MACHINE,
+  isAlreadyExists,
+  MACHINE,
+  secretValue,
+  type GVR,
+  type Kube,
+  type KubeObject,
+} from "../kube.js";
+import type { Logger } from "../log.js";
+import { WorkQueue } from "../queue.js";
+import { getCondition, isTrue, type Condition } from "../reconcilers/conditions.js";
+import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from "../reconcilers/gates.js";
+
+export interface Provisioning {
+  startupDuration: string;
+  startupJitter?: string;
+}
+
+export interface DriverOptions {
+  kube: Kube;
+  log: Logger;
+  namespace?: string;
+  prefix?: string;
+  clusters: number;
+  controlPlanes: number;
+  workers: number;
+  version?: string;
+  /** Same settings for vm, node, apiServer and etcd. */
+  provisioning: Provisioning;
+  kubeconfigDir: string;
+  /** Called whenever the count of ready machines changes. */
+  onProgress?: (p: Progress) => void;
+}
+
+export interface Progress {
+  readyMachines: number;
+  totalMachines: number;
+  readyClusters: number;
+  totalClusters: number;
+}
+
+const SECRET_TYPE = "cluster.x-k8s.io/secret";
+
+interface Cache<T> {
+  on(verb: "add" | "update" | "delete", cb: (o: T) => void): void;
+  on(verb: "error", cb: (err?: unknown) => void): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  get(name: string, ns?: string): T | undefined;
+  list(ns?: string): readonly T[];
+}
+
+export function machineNames(cluster: string, cps: number, workers: number): { name: string; controlPlane: boolean }[] {
+  return [
+    ...Array.from({ length: cps }, (_, i) => ({ name: `${cluster}-cp-${i}`, controlPlane: true })),
+    ...Array.from({ length: workers }, (_, i) => ({ name: `${cluster}-md-${i}`, controlPlane: false })),
+  ];
+}
+
+const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+
+export class Driver {
+  readonly namespace: string;
+  readonly names: string[];
+  private readonly queue: WorkQueue;
+  private readonly caches: Record<"clusters" | "machines" | "devClusters" | "devMachines", Cache<KubeObject>>;
+  private readonly kubeconfigsWritten = new Map<string, string>();
+  private readonly version: string;
+  private readyWaiters: Array<() => void> = [];
+  private lastProgress = "";
+
+  constructor(private readonly o: DriverOptions) {
+    this.namespace = o.namespace ?? "default";
+    this.version = o.version ?? "v1.31.0";
+    this.names = Array.from({ length: o.clusters }, (_, i) => `${o.prefix ?? "capim"}-${i + 1}`);
+    this.queue = new WorkQueue({
+      concurrency: 4,
+      handler: (name) => this.sync(name),
+      onResult: (key, result, _s, err) => {
+        if (err) o.log.debug({ cluster: key, err: String((err as Error)?.message ?? err) }, "driver sync failed; retrying");
+      },
+    });
+    const inf = (gvr: GVR) =>
+      makeInformer<KubernetesObject>(o.kube.kc, collectionPath(gvr, this.namespace), () => o.kube.list(gvr, this.namespace) as any) as unknown as Cache<KubeObject>;
+    this.caches = { clusters: inf(CLUSTER), machines: inf(MACHINE), devClusters: inf(DEV_CLUSTER), devMachines: inf(DEV_MACHINE) };
+  }
+
+  /** Kubeconfig file written for a cluster: `<dir>/<ns>-<name>.kubeconfig`. */
+  kubeconfigPath(cluster: string): string {
+    return path.join(this.o.kubeconfigDir, `${this.namespace}-${cluster}.kubeconfig`);
+  }
+
+  async start(): Promise<void> {
+    for (const [name, c] of Object.entries(this.caches)) {
+      const kick = (o: KubeObject) => {
+        const cluster = o.metadata.labels?.[CLUSTER_NAME_LABEL] ?? (name === "clusters" ? o.metadata.name : undefined);
+        if (cluster && this.names.includes(cluster)) this.queue.add(cluster);
+      };
+      c.on("add", kick);
+      c.on("update", kick);
+      c.on("delete", kick);
+      c.on("error", () => setTimeout(() => void c.start().catch(() => {}), 2000).unref());
+      await c.start();
+    }
+    // Creating objects is the slow part (an RSA CA per cluster): do it cluster by cluster, syncing as we go.
+    for (const n of this.names) {
+      await this.ensureCluster(n);
+      this.queue.add(n);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.queue.stop();
+    await Promise.all(Object.values(this.caches).map((c) => c.stop().catch(() => {})));
+  }
+
+  progress(): Progress {
+    const total = this.o.controlPlanes + this.o.workers;
+    let readyMachines = 0;
+    let readyClusters = 0;
+    for (const n of this.names) {
+      const ready = this.caches.devMachines.list(this.namespace).filter(
+        (dm) => dm.metadata.labels?.[CLUSTER_NAME_LABEL] === n && isTrue(dm.status?.conditions, "Ready") && dm.status?.initialization?.provisioned === true,
+      ).length;
+      readyMachines += Math.min(ready, total);
+      if (ready >= total && this.kubeconfigsWritten.has(n)) readyClusters++;
+    }
+    return { readyMachines, totalMachines: total * this.names.length, readyClusters, totalClusters: this.names.length };
+  }
+
+  /** Resolves once every cluster has all its machines ready and its kubeconfig written. */
+  allReady(): Promise<void> {
+    const p = this.progress();
+    if (p.readyClusters === p.totalClusters) return Promise.resolve();
+    return new Promise((r) => this.readyWaiters.push(r));
+  }
+
+  private report(): void {
+    const p = this.progress();
+    const key = JSON.stringify(p);
+    if (key !== this.lastProgress) {
+      this.lastProgress = key;
+      this.o.onProgress?.(p);
+    }
+    if (p.readyClusters === p.totalClusters && this.readyWaiters.length) {
+      const ws = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const w of ws) w();
+    }
+  }
+
+  // ---- creation (idempotent) ----
+
+  private async createIfMissing(gvr: GVR, obj: KubeObject): Promise<KubeObject> {
+    const existing = await this.o.kube.get(gvr, this.namespace, obj.metadata.name);
+    if (existing) return existing;
+    try {
+      return await this.o.kube.create(gvr, this.namespace, obj);
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      return (await this.o.kube.get(gvr, this.namespace, obj.metadata.name))!;
+    }
+  }
+
+  private async createSecretIfMissing(name: string, cluster: string, data: Record<string, string>): Promise<V1Secret> {
+    const existing = await this.o.kube.getSecret(this.namespace, name);
+    if (existing) return existing;
+    const body: V1Secret = {
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name, namespace: this.namespace, labels: { [CLUSTER_NAME_LABEL]: cluster } },
+      type: SECRET_TYPE,
+      data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
+    };
+    try {
+      return await this.o.kube.core.createNamespacedSecret({ namespace: this.namespace, body });
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      return (await this.o.kube.getSecret(this.namespace, name))!;
+    }
+  }
+
+  private async ensureCluster(name: string): Promise<void> {
+    const ns = this.namespace;
+    const labels = { [CLUSTER_NAME_LABEL]: name };
+    const cluster = await this.createIfMissing(CLUSTER, {
+      apiVersion: apiVersionOf(CLUSTER),
+      kind: "Cluster",
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        clusterNetwork: { pods: { cidrBlocks: ["192.168.0.0/16"] }, services: { cidrBlocks: ["10.128.0.0/12"] } },
+        infrastructureRef: { apiGroup: DEV_CLUSTER.group, kind: "DevCluster", name },
+      },
+    });
+    const owner = (o: KubeObject, kind: string, gvr: GVR) => ({
+      apiVersion: apiVersionOf(gvr),
+      kind,
+      name: o.metadata.name,
+      uid: o.metadata.uid!,
+      controller: true,
+      blockOwnerDeletion: true,
+    });
+    // The CAs exist before the infrastructure, as KCP creates them first; RSA like CAPI's.
+    for (const suffix of ["ca", "etcd"]) {
+      const secretName = `${name}-${suffix}`;
+      if (!(await this.o.kube.getSecret(ns, secretName))) {
+        const ca = await generateCA(suffix === "ca" ? "kubernetes" : "etcd-ca");
+        await this.createSecretIfMissing(secretName, name, { "tls.crt": ca.certPem, "tls.key": ca.keyPem });
+      }
+    }
+    await this.createIfMissing(DEV_CLUSTER, {
+      apiVersion: apiVersionOf(DEV_CLUSTER),
+      kind: "DevCluster",
+      metadata: { name, namespace: ns, labels, ownerReferences: [owner(cluster, "Cluster", CLUSTER)] },
+      spec: { backend: { inMemory: {} } },
+    });
+    const p = this.o.provisioning;
+    const block = { provisioning: { startupDuration: p.startupDuration, ...(p.startupJitter ? { startupJitter: p.startupJitter } : {}) } };
+    for (const m of machineNames(name, this.o.controlPlanes, this.o.workers)) {
+      const mLabels: Record<string, string> = { ...labels, ...(m.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}) };
+      const machine = await this.createIfMissing(MACHINE, {
+        apiVersion: apiVersionOf(MACHINE),
+        kind: "Machine",
+        metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [{ ...owner(cluster, "Cluster", CLUSTER), controller: false }] },
+        spec: {
+          clusterName: name,
+          version: this.version,
+          bootstrap: { configRef: { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "KubeadmConfig", name: m.name } },
+          infrastructureRef: { apiGroup: DEV_MACHINE.group, kind: "DevMachine", name: m.name },
+        },
+      });
+      await this.createIfMissing(DEV_MACHINE, {
+        apiVersion: apiVersionOf(DEV_MACHINE),
+        kind: "DevMachine",
+        metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [owner(machine, "Machine", MACHINE)] },
+        spec: { backend: { inMemory: { vm: block, node: block, apiServer: block, etcd: block } } },
+      });
+    }
+  }
+
+  // ---- reacting like CAPI ----
+
+  private async sync(name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const ns = this.namespace;
+    const cluster = this.caches.clusters.get(name, ns);
+    const dc = this.caches.devClusters.get(name, ns);
+    if (!cluster || !dc || cluster.metadata.deletionTimestamp) return this.report();
+
+    const endpoint = dc.spec?.controlPlaneEndpoint;
+    const infraReady = dc.status?.initialization?.provisioned === true && endpoint?.host && endpoint?.port;
+    if (infraReady) {
+      if (cluster.status?.initialization?.infrastructureProvisioned !== true) {
+        await this.setClusterStatus(cluster, { initialization: { infrastructureProvisioned: true } }, "InfrastructureReady");
+      }
+      if (cluster.spec?.controlPlaneEndpoint?.host !== endpoint.host || cluster.spec?.controlPlaneEndpoint?.port !== endpoint.port) {
+        await this.o.kube.patch(CLUSTER, ns, name, { spec: { controlPlaneEndpoint: { host: endpoint.host, port: endpoint.port } } });
+      }
+      await this.ensureKubeconfig(name, `https://${endpoint.host}:${endpoint.port}`);
+    }
+
+    const dms = this.caches.devMachines.list(ns).filter((d) => d.metadata.labels?.[CLUSTER_NAME_LABEL] === name);
+    for (const dm of dms) {
+      const machine = this.caches.machines.get(dm.metadata.name, ns);
+      if (!machine || machine.metadata.deletionTimestamp || dm.metadata.deletionTimestamp) continue;
+      // CABPK: bootstrap data once the provider says it waits for it (workers are held back before
+      // that by WaitingForControlPlaneInitialized).
+      const vm = getCondition(dm.status?.conditions, "VMProvisioned");
+      if (vm?.reason === "WaitingForBootstrapData" && !machine.spec?.bootstrap?.dataSecretName) {
+        const secretName = `${machine.metadata.name}-bootstrap`;
+        await this.createSecretIfMissing(secretName, name, { value: "#cloud-config\n# never executed by capim-edge\n", format: "cloud-config" });
+        await this.o.kube.patch(MACHINE, ns, machine.metadata.name, { spec: { bootstrap: { dataSecretName: secretName } } });
+      }
+      // Machine controller: mirror the infra machine's provisioning and providerID.
+      if (dm.status?.initialization?.provisioned === true && machine.status?.initialization?.infrastructureProvisioned !== true) {
+        if (dm.spec?.providerID && machine.spec?.providerID !== dm.spec.providerID) {
+          await this.o.kube.patch(MACHINE, ns, machine.metadata.name, { spec: { providerID: dm.spec.providerID } });
+        }
+        await this.o.kube.patchStatus(MACHINE, ns, machine.metadata.name, {
+          status: { initialization: { infrastructureProvisioned: true, bootstrapDataSecretCreated: true }, nodeRef: { name: dm.metadata.name }, phase: "Running" },
+        });
+      }
+    }
+
+    // KCP: the control plane is initialized once the first control plane machine is fully up
+    // (kube-apiserver serving, kubeadm-config written).
+    const cpReady = dms.some((dm) => dm.metadata.labels?.[CONTROL_PLANE_LABEL] !== undefined && isTrue(dm.status?.conditions, "Ready"));
+    if (cpReady && !isTrue(cluster.status?.conditions, "ControlPlaneInitialized")) {
+      await this.setClusterStatus(cluster, { initialization: { controlPlaneInitialized: true } }, "ControlPlaneInitialized");
+    }
+    this.report();
+  }
+
+  private async setClusterStatus(cluster: KubeObject, fields: Record<string, unknown>, conditionTrue: string): Promise<void> {
+    const conditions: Condition[] = [...((cluster.status?.conditions as Condition[]) ?? []).filter((c) => c.type !== conditionTrue)];
+    conditions.push({ type: conditionTrue, status: "True", reason: conditionTrue === "ControlPlaneInitialized" ? "Initialized" : "Ready", message: "", lastTransitionTime: nowIso() });
+    const init = { ...(cluster.status?.initialization ?? {}), ...((fields.initialization as object) ?? {}) };
+    await this.o.kube.patchStatus(CLUSTER, this.namespace, cluster.metadata.name, { status: { ...fields, initialization: init, conditions } });
+  }
+
+  /** `<cluster>-kubeconfig` (as CAPI writes it) and the local file; reused while the server is unchanged. */
+  private async ensureKubeconfig(name: string, server: string): Promise<void> {
+    const ns = this.namespace;
+    const file = this.kubeconfigPath(name);
+    if (this.kubeconfigsWritten.get(name) === server) return;
+    let secret = await this.o.kube.getSecret(ns, `${name}-kubeconfig`);
+    let text = secretValue(secret, "value");
+    if (!text || kubeconfigServer(text) !== server) {
+      const caSecret = await this.o.kube.getSecret(ns, `${name}-ca`);
+      const ca = { certPem: secretValue(caSecret, "tls.crt")!, keyPem: secretValue(caSecret, "tls.key")! };
+      const client = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+      text = kubeconfigFor({ clusterName: name, server, caPem: ca.certPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem });
+      const data = { value: Buffer.from(text).toString("base64") };
+      if (secret) {
+        await this.o.kube.core.patchNamespacedSecret(
+          { namespace: ns, name: `${name}-kubeconfig`, body: { data } },
+          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+        );
+      } else {
+        secret = await this.createSecretIfMissing(`${name}-kubeconfig`, name, { value: text });
+      }
+    }
+    mkdirSync(this.o.kubeconfigDir, { recursive: true });
+    writeFileSync(file, text, { mode: 0o600 });
+    this.kubeconfigsWritten.set(name, server);
+  }
+}
+
+function kubeconfigServer(text: string): string | undefined {
+  try {
+    return parseYaml(text)?.clusters?.[0]?.cluster?.server;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,148 @@
+// `npm start -- [--clusters N] [--control-planes C] [--workers W] [--kubeconfig-dir DIR] [--state-dir DIR]
+//               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0]`
+// The embedded default: the edge in workerd (miniflare), the embedded management API, the controller
+// in-process, and a driver playing CAPI for N clusters. Prints `all <n> clusters ready` once every
+// machine is ready and every kubeconfig is written, then runs until SIGINT/SIGTERM. With the same
+// --state-dir a restart converges without re-creating anything (VIPs come back on the same ports).
+import { Presets, SingleBar } from "cli-progress";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { Kube } from "../kube.js";
+import { startController } from "../manager.js";
+import { createMetrics } from "../metrics.js";
+import { Driver, type Progress } from "./driver.js";
+import { startEdge } from "./edge.js";
+import { startManagement } from "./management.js";
+
+const USAGE = `usage: npm start -- [options]
+  --clusters N           fake workload clusters capim-1..N in namespace default (default 3)
+  --control-planes C     control plane machines per cluster (default 1)
+  --workers W            worker machines per cluster (default 1)
+  --kubeconfig-dir DIR   where management.kubeconfig and <ns>-<name>.kubeconfig go (default .state/kubeconfigs)
+  --state-dir DIR        edge state (Durable Object SQLite files); reuse it to restart (default .state)
+  --startup-duration D   per step (vm, node, apiServer, etcd), Go duration (default 2s)
+  --jitter F             startupJitter (default 0.2)
+  --version V            Kubernetes version of the machines (default v1.31.0)
+  --concurrency N        controller reconciles at once (default 10)`;
+
+const { values } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "3" },
+    "control-planes": { type: "string", default: "1" },
+    workers: { type: "string", default: "1" },
+    "kubeconfig-dir": { type: "string", default: ".state/kubeconfigs" },
+    "state-dir": { type: "string", default: ".state" },
+    "startup-duration": { type: "string", default: "2s" },
+    jitter: { type: "string", default: "0.2" },
+    version: { type: "string", default: "v1.31.0" },
+    concurrency: { type: "string", default: "10" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+function count(name: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    console.error(`invalid --${name} ${v}\n${USAGE}`);
+    process.exit(2);
+  }
+  return n;
+}
+const clusters = count("clusters", values.clusters!, 1);
+const controlPlanes = count("control-planes", values["control-planes"]!, 1);
+const workers = count("workers", values.workers!, 0);
+const concurrency = count("concurrency", values.concurrency!, 1);
+if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(values["startup-duration"]!) || !Number.isFinite(Number(values.jitter))) {
+  console.error(`invalid --startup-duration or --jitter\n${USAGE}`);
+  process.exit(2);
+}
+const stateDir = path.resolve(values["state-dir"]!);
+const kubeconfigDir = path.resolve(values["kubeconfig-dir"]!);
+mkdirSync(stateDir, { recursive: true });
+
+// The tenant token is kept with the state so that management.kubeconfig stays valid across restarts.
+const tokenFile = path.join(stateDir, "token");
+const token = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : randomBytes(24).toString("hex");
+writeFileSync(tokenFile, token, { mode: 0o600 });
+
+// Logs go to stderr (warn and up unless LOG_LEVEL says otherwise) so stdout stays readable.
+const log = pino({ name: "capim-edge", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+
+// Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit at once; replace the ones it
+// adds with an orderly shutdown (driver, controller and VIPs, then the edge).
+const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+const edge = await startEdge({ stateDir: path.join(stateDir, "edge"), tokens: { [token]: "default" } });
+let driver: Driver | undefined;
+let management: Awaited<ReturnType<typeof startManagement>> | undefined;
+let controller: Awaited<ReturnType<typeof startController>> | undefined;
+let exiting = false;
+async function shutdown(signal: string): Promise<void> {
+  if (exiting) return;
+  exiting = true;
+  bar?.stop();
+  console.log(`${signal}: stopping`);
+  setTimeout(() => process.exit(1), 15_000).unref();
+  await driver?.stop().catch(() => {});
+  await controller?.stop().catch(() => {});
+  await management?.stop().catch(() => {});
+  await edge.stop().catch(() => {});
+  process.exit(0);
+}
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);
+  process.on(signal, () => void shutdown(signal));
+}
+
+console.log(`edge ready at ${edge.url} (state in ${stateDir})`);
+management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
+console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
+
+controller = await startController({
+  kubeConfig: management.kubeConfig,
+  edgeUrl: edge.url,
+  edgeToken: token,
+  vipHost: "127.0.0.1",
+  log,
+  metrics: createMetrics(),
+  concurrency,
+  qps: 0,
+});
+
+let bar: SingleBar | undefined;
+const tty = process.stderr.isTTY;
+function onProgress(p: Progress): void {
+  if (tty) {
+    if (!bar) {
+      bar = new SingleBar({ format: "machines [{bar}] {value}/{total} | clusters {clusters}/{nclusters}", hideCursor: true }, Presets.shades_classic);
+      bar.start(p.totalMachines, p.readyMachines, { clusters: p.readyClusters, nclusters: p.totalClusters });
+    }
+    bar.update(p.readyMachines, { clusters: p.readyClusters, nclusters: p.totalClusters });
+  } else {
+    console.log(`progress: ${p.readyMachines}/${p.totalMachines} machines ready, ${p.readyClusters}/${p.totalClusters} clusters ready`);
+  }
+}
+
+driver = new Driver({
+  kube: new Kube(management.kubeConfig),
+  log,
+  clusters,
+  controlPlanes,
+  workers,
+  version: values.version,
+  provisioning: { startupDuration: values["startup-duration"]!, startupJitter: values.jitter },
+  kubeconfigDir,
+  onProgress,
+});
+await driver.start();
+await driver.allReady();
+bar?.stop();
+console.log(`all ${clusters} clusters ready`);
+console.log(`try: kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} get nodes`);
+console.log(`     kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} -n kube-system get pods`);
+console.log(`kubeconfigs in ${kubeconfigDir}; Ctrl-C to stop (state is kept in ${stateDir})`);
