@@ -1,0 +1,65 @@
+// Expiry bookkeeping for ephemeral clusters: the expiry time lives in the cluster DO's SQLite (so it
+// survives eviction and edge restarts) and is wiped with the rest of the storage. The DO has ONE
+// alarm, shared with the machine timeline: the DO feeds `expiresAt` into its alarm scheduler as the
+// source "expiry" (see WorkloadCluster.scheduleAlarm), which arms the earliest deadline.
+// No Worker or Node imports: `sql` is the DO's SqlStorage shape.
+
+/** The part of SqlStorage used here. */
+export interface SqlLike {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  exec(query: string, ...bindings: any[]): { toArray(): any[] };
+}
+
+/** The alarm-scheduler source name of the expiry deadline. */
+export const EXPIRY_ALARM = "expiry";
+
+export class ClusterExpiry {
+  constructor(private readonly sql: SqlLike) {}
+
+  /** Creates the table; call only for a cluster that exists (an empty DO must stay empty). */
+  ensureSchema(): void {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS capim_ttl (id INTEGER PRIMARY KEY CHECK (id = 1), expires_at REAL NOT NULL)");
+  }
+
+  /** Epoch ms, or null for a cluster without TTL (also when the table does not exist yet). */
+  get expiresAt(): number | null {
+    const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'capim_ttl'").toArray().length > 0;
+    if (!exists) return null;
+    const row = this.sql.exec("SELECT expires_at FROM capim_ttl WHERE id = 1").toArray()[0];
+    return row ? Number(row.expires_at) : null;
+  }
+
+  /** Expire `ttlSeconds` after `now` (null: never); returns the new expiry. */
+  setTtl(ttlSeconds: number | null, now: number): number | null {
+    this.ensureSchema();
+    if (ttlSeconds === null) {
+      this.sql.exec("DELETE FROM capim_ttl");
+      return null;
+    }
+    const at = now + ttlSeconds * 1000;
+    this.sql.exec("INSERT INTO capim_ttl (id, expires_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at", at);
+    return at;
+  }
+
+  isExpired(now: number): boolean {
+    const at = this.expiresAt;
+    return at !== null && at <= now;
+  }
+}
+
+/**
+ * Validates a `ttlSeconds` field (absent/null: no TTL). Returns an error message or undefined.
+ * `maxTtlSeconds` (a tenant limit) makes a TTL mandatory and caps it.
+ */
+export function invalidTtl(value: unknown, maxTtlSeconds: number | null): string | undefined {
+  if (value === undefined || value === null) {
+    return maxTtlSeconds === null ? undefined : `ttlSeconds: Required value: this tenant's clusters need a TTL of at most ${maxTtlSeconds} seconds`;
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) return "ttlSeconds: Invalid value: must be a positive integer";
+  if (maxTtlSeconds !== null && value > maxTtlSeconds) {
+    return `ttlSeconds: Invalid value: ${value}: must be at most ${maxTtlSeconds} (the tenant's maxTtlSeconds)`;
+  }
+  // setAlarm takes epoch ms; keep far below Number.MAX_SAFE_INTEGER.
+  if (value > 10 * 365 * 24 * 3600) return `ttlSeconds: Invalid value: ${value}: must be at most ten years`;
+  return undefined;
+}
