@@ -1,9 +1,15 @@
 // Bearer-token authentication: the single place that maps a request to who is calling.
 // Tenant tokens (CAPIM_EDGE_TOKENS, JSON token -> tenant) reach every cluster of that tenant.
-// Per-cluster tokens (a later issue) will return {tenant, cluster} and reach only that cluster.
+// Per-cluster tokens (worker/cluster-tokens.ts) return {tenant, cluster} and reach only that cluster:
+// the token names its cluster, and that cluster's DO verifies `tokenDigest` against the digests it
+// stored at minting (so verification costs no extra round trip). A cluster token of a tenant that is
+// no longer configured is refused here.
 import type { Env } from "./env.js";
+import { looksLikeClusterToken, parseClusterToken, tokenDigest } from "./cluster-tokens.js";
 
-export type Principal = { tenant: string; cluster?: undefined } | { tenant: string; cluster: { namespace: string; name: string } };
+export type Principal =
+  | { tenant: string; cluster?: undefined }
+  | { tenant: string; cluster: { namespace: string; name: string; tokenDigest: string } };
 
 interface TokenTable {
   source: string;
@@ -56,5 +62,9 @@ export async function authenticate(req: Request, env: Pick<Env, "CAPIM_EDGE_TOKE
   for (const e of table.entries) {
     if (digestsEqual(digest, e.digest) && tenant === null) tenant = e.tenant;
   }
-  return tenant === null ? null : { tenant };
+  if (tenant !== null) return { tenant };
+  if (!looksLikeClusterToken(m[1])) return null;
+  const id = parseClusterToken(m[1]);
+  if (!id || !table.entries.some((e) => e.tenant === id.tenant)) return null;
+  return { tenant: id.tenant, cluster: { namespace: id.namespace, name: id.name, tokenDigest: await tokenDigest(m[1]) } };
 }

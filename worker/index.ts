@@ -5,8 +5,11 @@ import { authenticate } from "./auth.js";
 import { admin } from "./admin.js";
 import type { HonoEnv } from "./context.js";
 import { CLUSTER_HEADER, maxBodyBytes } from "./env.js";
+import { limitsFor } from "./limits.js";
+import { TOKEN_DIGEST_HEADER } from "./cluster-tokens.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
 import { statusResponse } from "./status.js";
+import { isWatchRequest, uncompressedStream } from "./streaming.js";
 
 export { WorkloadCluster, TenantDirectory } from "../durable-objects/index.js";
 
@@ -15,13 +18,31 @@ const app = new Hono<HonoEnv>();
 // Liveness without a token (launchers and load balancers poll it).
 app.get("/healthz", () => new Response("ok", { headers: { "content-type": "text/plain" } }));
 
+// A response sent without reading a request body of known size makes workerd close the connection,
+// and a keep-alive client that already reused it (or is still uploading, as with a 413) fails with
+// "other side closed" instead of reading the Status. So unread bodies are read and discarded, up to
+// 8x the edge-wide limit; beyond that, ending the connection is the cheaper answer.
+app.use("*", async (c, next) => {
+  await next();
+  const raw = c.req.raw;
+  const length = Number(raw.headers.get("content-length") ?? 0);
+  if (!raw.body || raw.bodyUsed || !(length > 0) || length > 8 * maxBodyBytes(c.env)) return;
+  try {
+    const reader = raw.body.getReader();
+    while (!(await reader.read()).done);
+  } catch {
+    // the client went away: nothing to keep alive
+  }
+});
+
 app.use("*", async (c, next) => {
   const principal = await authenticate(c.req.raw, c.env);
   if (!principal) return statusResponse(401, "Unauthorized", "Unauthorized");
   c.set("principal", principal);
-  // Reject a declared oversize body before forwarding it; chunked bodies are limited by the DO.
+  // Reject a declared oversize body before forwarding it (the tenant's limit, at most the edge-wide
+  // one); chunked bodies are limited by the DO to the edge-wide limit.
   const length = c.req.header("content-length");
-  const max = maxBodyBytes(c.env);
+  const max = limitsFor(c.env, principal.tenant).maxBodyBytes;
   if (length !== undefined && Number(length) > max) {
     return statusResponse(413, `request body of ${length} bytes exceeds the limit of ${max} bytes`, "RequestEntityTooLarge");
   }
@@ -51,19 +72,26 @@ app.all("/clusters/*", async (c) => {
   const headers = new Headers(raw.headers);
   headers.delete("authorization");
   headers.set(CLUSTER_HEADER, `${principal.tenant}/${namespace}/${name}`);
+  // Only the worker may say which cluster token was presented; the DO checks it against its digests.
+  headers.delete(TOKEN_DIGEST_HEADER);
+  if (principal.cluster) headers.set(TOKEN_DIGEST_HEADER, principal.cluster.tokenDigest);
   const hasBody = raw.method !== "GET" && raw.method !== "HEAD";
   const ns = c.env.WORKLOAD_CLUSTER;
   const stub = ns.get(ns.idFromName(`${principal.tenant}/${namespace}/${name}`));
   // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
   // stream included) is returned unbuffered.
-  return stub.fetch(
-    new Request(new URL(rest + url.search, url.origin), {
+  const target = new URL(rest + url.search, url.origin);
+  const res = await stub.fetch(
+    new Request(target, {
       method: raw.method,
       headers,
-      body: hasBody ? raw.body : undefined,
+      // A body of known size is read here (bounded above), so it is consumed even when the DO answers
+      // without reading it (see the drain above); chunked bodies stream and the DO limits them.
+      body: hasBody ? (raw.headers.has("content-length") ? await raw.arrayBuffer() : raw.body) : undefined,
       redirect: "manual",
     }),
   );
+  return uncompressedStream(res, isWatchRequest(target));
 });
 
 function notFound(): Response {

@@ -23,6 +23,8 @@ export interface EdgeOptions {
   tokens?: Record<string, string>;
   /** Largest request body in bytes (default 3 MiB). */
   maxBody?: number;
+  /** Per-tenant limits, JSON (see worker/limits.ts); default: env CAPIM_EDGE_LIMITS. */
+  limits?: string;
 }
 
 export interface Edge {
@@ -83,6 +85,8 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
   const tokens = opts.tokens && Object.keys(opts.tokens).length ? opts.tokens : { [randomBytes(24).toString("hex")]: "default" };
   const bindings: Record<string, string> = { CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   if (opts.maxBody) bindings.CAPIM_EDGE_MAX_BODY = String(opts.maxBody);
+  const limits = opts.limits ?? process.env.CAPIM_EDGE_LIMITS;
+  if (limits) bindings.CAPIM_EDGE_LIMITS = limits;
   if (opts.stateDir) mkdirSync(opts.stateDir, { recursive: true });
   const mf = new Miniflare({
     modules: true,
