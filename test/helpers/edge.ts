@@ -23,9 +23,15 @@ export interface SpawnEdgeOptions {
   viaNpm?: boolean;
   readyTimeoutMs?: number;
 }
+// Set CAPIM_EDGE_LOG=1 to copy the edge's output (workerd logs included) to stderr.
 
 export interface SpawnedEdge {
+  /** http://127.0.0.1:<port>; the same port also speaks TLS (see httpsUrl). */
   url: string;
+  /** https://127.0.0.1:<port>: kubectl sends bearer tokens only over TLS. */
+  httpsUrl: string;
+  /** PEM of the edge's local CA (from <stateDir>/edge-tls/ca.crt), for kubeconfigs. */
+  caPem: string;
   /** The first token, and all of them. */
   token: string;
   tokens: Record<string, string>;
@@ -33,7 +39,10 @@ export interface SpawnedEdge {
   child: ChildProcess;
   /** Everything the process printed so far. */
   output(): string;
-  /** SIGTERM (default) and wait for exit; kills leftovers of the process group. Removes a temp state dir. */
+  /**
+   * SIGTERM (default) and wait for exit; kills leftovers of the process group; removes a temp state
+   * dir. Resolves to the exit code (128 + n when signal n ended it), or null when it did not exit in 15 s.
+   */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -61,7 +70,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const tokens = opts.tokens ?? { [newToken()]: "default" };
   const args = ["--port", String(opts.port ?? 0), "--state-dir", stateDir];
   if (opts.maxBody) args.push("--max-body", String(opts.maxBody));
-  const env = { ...process.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
+  const env: NodeJS.ProcessEnv = { ...process.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   delete env.CAPIM_EDGE_TOKEN;
   // detached: its own process group, so stop() can clean up npm/sh/tsx/workerd leftovers too.
   const child = opts.viaNpm
@@ -73,7 +82,10 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
         stdio: ["ignore", "pipe", "pipe"],
       });
   let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // Exit code, or 128 + signal number when a signal ended it (like a shell's $?).
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null))),
+  );
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       killGroup(child, "SIGKILL");
@@ -81,6 +93,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
     }, opts.readyTimeoutMs ?? 60_000);
     const onData = (b: Buffer) => {
       out += b.toString();
+      if (process.env.CAPIM_EDGE_LOG) process.stderr.write(b);
       const m = /^edge ready at (http:\/\/\S+)$/m.exec(out);
       if (m) {
         clearTimeout(timer);
@@ -88,15 +101,21 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
       }
     };
     child.stdout!.on("data", onData);
-    child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+    child.stderr!.on("data", (b: Buffer) => {
+      out += b.toString();
+      if (process.env.CAPIM_EDGE_LOG) process.stderr.write(b);
+    });
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`edge exited with ${code} before ready; output:\n${out}`));
     });
   });
   let stopping: Promise<number | null> | undefined;
+  const caFile = path.join(stateDir, "edge-tls", "ca.crt");
   const edge: SpawnedEdge = {
     url,
+    httpsUrl: url.replace(/^http:/, "https:"),
+    caPem: existsSync(caFile) ? readFileSync(caFile, "utf8") : "",
     token: Object.keys(tokens)[0],
     tokens,
     stateDir,
@@ -150,15 +169,21 @@ export function clusterServer(edgeUrl: string, namespace: string, name: string):
   return `${edgeUrl}/clusters/${namespace}/${name}`;
 }
 
-/** Writes a kubeconfig for one cluster (plain http, so insecure-skip-tls-verify for client-node). */
-export function writeKubeconfig(opts: { server: string; token: string; dir?: string; name?: string }): string {
+/**
+ * Writes a kubeconfig for one cluster. With `caPem` the server should be the https URL (kubectl sends
+ * tokens only over TLS); without it, TLS verification is skipped (client-node needs that for http).
+ */
+export function writeKubeconfig(opts: { server: string; token: string; caPem?: string; dir?: string; name?: string }): string {
   const dir = opts.dir ?? mkdtempSync(path.join(os.tmpdir(), "capim-kubeconfig-"));
   const name = opts.name ?? "capim-edge";
   const file = path.join(dir, `${name}.kubeconfig`);
+  const cluster = opts.caPem
+    ? { server: opts.server, "certificate-authority-data": Buffer.from(opts.caPem).toString("base64") }
+    : { server: opts.server, "insecure-skip-tls-verify": true };
   const doc = {
     apiVersion: "v1",
     kind: "Config",
-    clusters: [{ name, cluster: { server: opts.server, "insecure-skip-tls-verify": true } }],
+    clusters: [{ name, cluster }],
     users: [{ name, user: { token: opts.token } }],
     contexts: [{ name, context: { cluster: name, user: name, namespace: "default" } }],
     "current-context": name,
