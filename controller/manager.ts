@@ -129,7 +129,15 @@ export class Manager {
       inf.on("update", fn);
       inf.on("delete", fn);
     };
-    each(this.devClusters, (o) => this.enqueue("DevCluster", o.metadata.namespace!, o.metadata.name));
+    each(this.devClusters, (o) => {
+      const ns = o.metadata.namespace!;
+      this.enqueue("DevCluster", ns, o.metadata.name);
+      // The machine gate also reads the DevCluster's provisioned flag (before CAPI copies it to the Cluster).
+      const cluster = owningClusterName(o);
+      for (const dm of this.devMachines.list(ns)) {
+        if (cluster && dm.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("DevMachine", ns, dm.metadata.name);
+      }
+    });
     each(this.devMachines, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
     each(this.machines, (m) => {
       const ref = m.spec?.infrastructureRef;

@@ -1,0 +1,248 @@
+// The controller as deployed (`controller/main.ts` with flags, its own process) against a management
+// API (the embedded one, through its VIP) and a separately running edge. Objects are created by the
+// test with client-node, like CAPI would: this checks the DevCluster gates and unsupported backends,
+// the endpoint and VIP (a real TLS handshake with a client cert signed by the cluster CA), the metrics
+// and probes, graceful SIGTERM, and a restart coming back on the same VIP port.
+import * as k8s from "@kubernetes/client-node";
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect as tlsConnect } from "node:tls";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startManagement, type Management } from "../../controller/local/management.js";
+import { generateCA, issueCert } from "../../controller/pki/index.js";
+import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
+import { until } from "./embedded-process.js";
+
+const GROUP = "infrastructure.cluster.x-k8s.io";
+const NS = "default";
+
+interface ControllerProc {
+  child: ChildProcess;
+  metricsPort: Promise<number>;
+  exited: Promise<number | null>;
+  output(): string;
+}
+
+function spawnController(edge: SpawnedEdge, kubeconfig: string): ControllerProc {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "controller/main.ts", "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", "21000-21999"],
+    { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let out = "";
+  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const metricsPort = until(() => {
+    const m = /"metricsPort":(\d+)[^\n]*"controller running"/.exec(out);
+    return m ? Number(m[1]) : undefined;
+  }, "controller running").catch((e) => {
+    throw new Error(`${e.message}\n${out}`);
+  });
+  return { child, metricsPort, exited, output: () => out };
+}
+
+describe("standalone controller process", () => {
+  let edge: SpawnedEdge;
+  let mgmt: Management;
+  let custom: k8s.CustomObjectsApi;
+  let core: k8s.CoreV1Api;
+  let ctl: ControllerProc;
+
+  const get = (plural: string, name: string) => custom.getNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural, name });
+  const cond = (obj: any, type: string) => (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
+
+  beforeAll(async () => {
+    edge = await spawnEdge();
+    mgmt = await startManagement({
+      edgeUrl: edge.url,
+      edgeToken: edge.token,
+      kubeconfigDir: tempDir("capim-ctl-kc-"),
+      stateDir: tempDir("capim-ctl-state-"),
+      logger: pino({ level: "silent" }),
+    });
+    custom = mgmt.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
+    core = mgmt.kubeConfig.makeApiClient(k8s.CoreV1Api);
+    ctl = spawnController(edge, mgmt.kubeconfigPath);
+    await ctl.metricsPort;
+  }, 120_000);
+
+  afterAll(async () => {
+    ctl?.child.kill("SIGKILL");
+    await mgmt?.stop();
+    await edge?.stop();
+  });
+
+  async function createCluster(name: string): Promise<any> {
+    return custom.createNamespacedCustomObject({
+      group: "cluster.x-k8s.io",
+      version: "v1beta2",
+      namespace: NS,
+      plural: "clusters",
+      body: {
+        apiVersion: "cluster.x-k8s.io/v1beta2",
+        kind: "Cluster",
+        metadata: { name, namespace: NS },
+        spec: { infrastructureRef: { apiGroup: GROUP, kind: "DevCluster", name } },
+      },
+    });
+  }
+
+  async function createDevCluster(name: string, cluster: any, backend: object): Promise<void> {
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: "v1beta2",
+      namespace: NS,
+      plural: "devclusters",
+      body: {
+        apiVersion: `${GROUP}/v1beta2`,
+        kind: "DevCluster",
+        metadata: {
+          name,
+          namespace: NS,
+          labels: { "cluster.x-k8s.io/cluster-name": name },
+          ownerReferences: [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Cluster", name, uid: cluster.metadata.uid, controller: true }],
+        },
+        spec: { backend },
+      },
+    });
+  }
+
+  it("reports a docker backend as unsupported and leaves it alone", async () => {
+    const cluster = await createCluster("dock");
+    await createDevCluster("dock", cluster, { docker: {} });
+    const dc = await until(async () => {
+      const o = await get("devclusters", "dock");
+      return cond(o, "Ready") ? o : undefined;
+    }, "Ready condition on the docker DevCluster");
+    expect(cond(dc, "Ready")).toMatchObject({ status: "False", reason: "UnsupportedBackend" });
+    expect(cond(dc, "Ready").message).toContain("capim-edge does not run containers: use spec.backend.inMemory");
+    expect(dc.metadata.finalizers ?? []).not.toContain("dockercluster.infrastructure.cluster.x-k8s.io");
+    expect(dc.spec.controlPlaneEndpoint).toBeUndefined();
+  });
+
+  let ca: { certPem: string; keyPem: string };
+  let port: number;
+
+  it("waits for the cluster CA, then opens a VIP that serves TLS signed by it", async () => {
+    const cluster = await createCluster("vip");
+    await createDevCluster("vip", cluster, { inMemory: {} });
+    // A DevMachine created now is held back: the infrastructure is not provisioned.
+    const machine = await custom.createNamespacedCustomObject({
+      group: "cluster.x-k8s.io",
+      version: "v1beta2",
+      namespace: NS,
+      plural: "machines",
+      body: {
+        apiVersion: "cluster.x-k8s.io/v1beta2",
+        kind: "Machine",
+        metadata: { name: "vip-cp-0", namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip", "cluster.x-k8s.io/control-plane": "" } },
+        spec: { clusterName: "vip", version: "v1.31.0", bootstrap: {}, infrastructureRef: { apiGroup: GROUP, kind: "DevMachine", name: "vip-cp-0" } },
+      },
+    });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: "v1beta2",
+      namespace: NS,
+      plural: "devmachines",
+      body: {
+        apiVersion: `${GROUP}/v1beta2`,
+        kind: "DevMachine",
+        metadata: {
+          name: "vip-cp-0",
+          namespace: NS,
+          labels: { "cluster.x-k8s.io/cluster-name": "vip" },
+          ownerReferences: [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Machine", name: "vip-cp-0", uid: machine.metadata.uid, controller: true }],
+        },
+        spec: { backend: { inMemory: { vm: { provisioning: { startupDuration: "1s" } } } } },
+      },
+    });
+    const waiting = await until(async () => {
+      const o = await get("devclusters", "vip");
+      return cond(o, "Ready")?.reason === "WaitingForClusterCA" ? o : undefined;
+    }, "DevCluster waiting for its CA");
+    expect(waiting.metadata.finalizers).toContain("dockercluster.infrastructure.cluster.x-k8s.io");
+    const dm = await until(async () => {
+      const o = await get("devmachines", "vip-cp-0");
+      return cond(o, "VMProvisioned") ? o : undefined;
+    }, "DevMachine gated");
+    expect(cond(dm, "VMProvisioned")).toMatchObject({ status: "False", reason: "WaitingForClusterInfrastructureReady" });
+
+    ca = await generateCA("kubernetes", { rsa: false });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: "vip-ca", namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip" } },
+        type: "cluster.x-k8s.io/secret",
+        stringData: { "tls.crt": ca.certPem, "tls.key": ca.keyPem },
+      },
+    });
+    const dc = await until(async () => {
+      const o = await get("devclusters", "vip");
+      return o.status?.initialization?.provisioned ? o : undefined;
+    }, "DevCluster provisioned");
+    expect(dc.spec.controlPlaneEndpoint.host).toBe("127.0.0.1");
+    port = dc.spec.controlPlaneEndpoint.port;
+    expect(port).toBeGreaterThanOrEqual(21000);
+    expect(port).toBeLessThanOrEqual(21999);
+    expect(dc.metadata.annotations["inmemorycluster.infrastructure.cluster.x-k8s.io/listener"]).toBe(`${NS}/vip`);
+    expect(cond(dc, "Ready")).toMatchObject({ status: "True" });
+
+    // The gate opens: bootstrap data is what the machine waits for next.
+    const next = await until(async () => {
+      const o = await get("devmachines", "vip-cp-0");
+      return cond(o, "VMProvisioned")?.reason === "WaitingForBootstrapData" ? o : undefined;
+    }, "DevMachine waiting for bootstrap data");
+    expect(next.metadata.finalizers).toContain("dockermachine.infrastructure.cluster.x-k8s.io");
+
+    const client = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+    const peerCN = await new Promise<string>((resolve, reject) => {
+      const s = tlsConnect({ host: "127.0.0.1", port, ca: ca.certPem, cert: client.certPem, key: client.keyPem, servername: "localhost" }, () => {
+        const cn = s.getPeerCertificate().subject?.CN;
+        s.end();
+        resolve(String(cn));
+      });
+      s.once("error", reject);
+    });
+    expect(peerCN).toBe("kube-apiserver");
+  });
+
+  it("serves reconcile metrics and probes", async () => {
+    const base = `http://127.0.0.1:${await ctl.metricsPort}`;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/capim_reconcile_total\{controller="DevCluster",result="success"\} [1-9]/);
+    expect(text).toMatch(/capim_reconcile_total\{controller="DevMachine",result="success"\} [1-9]/);
+    expect(text).toContain("capim_reconcile_duration_seconds_bucket");
+  });
+
+  it("exits 0 on SIGTERM, closing its VIPs; a new controller reopens the same port", async () => {
+    ctl.child.kill("SIGTERM");
+    expect(await ctl.exited).toBe(0);
+    const refused = await new Promise<boolean>((resolve) => {
+      const s = tlsConnect({ host: "127.0.0.1", port, rejectUnauthorized: false }, () => {
+        s.destroy();
+        resolve(false);
+      });
+      s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
+    });
+    expect(refused).toBe(true);
+
+    ctl = spawnController(edge, mgmt.kubeconfigPath);
+    await ctl.metricsPort;
+    await until(
+      () =>
+        new Promise<boolean>((resolve) => {
+          const s = tlsConnect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, () => {
+            s.destroy();
+            resolve(true);
+          });
+          s.once("error", () => resolve(false));
+        }),
+      `VIP back on port ${port}`,
+    );
+    const dc = await get("devclusters", "vip");
+    expect(dc.spec.controlPlaneEndpoint.port).toBe(port);
+  });
+});
