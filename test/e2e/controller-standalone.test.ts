@@ -245,4 +245,72 @@ describe("standalone controller process", () => {
     const dc = await get("devclusters", "vip");
     expect(dc.spec.controlPlaneEndpoint.port).toBe(port);
   });
+
+  const tlsOpen = () =>
+    new Promise<boolean>((resolve) => {
+      const s = tlsConnect({ host: "127.0.0.1", port, ca: ca.certPem, servername: "localhost" }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+
+  async function controlPlaneMachine(name: string): Promise<void> {
+    const machine = await custom.createNamespacedCustomObject({
+      group: "cluster.x-k8s.io",
+      version: "v1beta2",
+      namespace: NS,
+      plural: "machines",
+      body: {
+        apiVersion: "cluster.x-k8s.io/v1beta2",
+        kind: "Machine",
+        metadata: { name, namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip", "cluster.x-k8s.io/control-plane": "" } },
+        spec: {
+          clusterName: "vip",
+          version: "v1.31.0",
+          bootstrap: { dataSecretName: `${name}-bootstrap` },
+          infrastructureRef: { apiGroup: GROUP, kind: "DevMachine", name },
+        },
+      },
+    });
+    await custom.createNamespacedCustomObject({
+      group: GROUP,
+      version: "v1beta2",
+      namespace: NS,
+      plural: "devmachines",
+      body: {
+        apiVersion: `${GROUP}/v1beta2`,
+        kind: "DevMachine",
+        metadata: {
+          name,
+          namespace: NS,
+          labels: { "cluster.x-k8s.io/cluster-name": "vip" },
+          ownerReferences: [{ apiVersion: "cluster.x-k8s.io/v1beta2", kind: "Machine", name, uid: machine.metadata.uid, controller: true }],
+        },
+        spec: { backend: { inMemory: { vm: { provisioning: { startupDuration: "500ms" } } } } },
+      },
+    });
+  }
+
+  async function deleteMachine(name: string): Promise<void> {
+    await custom.deleteNamespacedCustomObject({ group: "cluster.x-k8s.io", version: "v1beta2", namespace: NS, plural: "machines", name });
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name });
+    await until(() => get("devmachines", name).then(() => false, (e) => e?.code === 404), `DevMachine ${name} gone`);
+  }
+
+  it("closes the VIP when the last kube-apiserver goes and reopens it on the same port for the next", async () => {
+    await deleteMachine("vip-cp-0"); // never bootstrapped: it had no kube-apiserver
+    await controlPlaneMachine("vip-cp-1");
+    await until(async () => cond(await get("devmachines", "vip-cp-1"), "APIServerProvisioned")?.status === "True", "vip-cp-1 apiserver up");
+    await until(() => tlsOpen(), "VIP open with a kube-apiserver behind it");
+
+    await deleteMachine("vip-cp-1");
+    await until(async () => !(await tlsOpen()), "VIP closed after the last kube-apiserver");
+    const dc = await get("devclusters", "vip");
+    expect(dc.metadata.deletionTimestamp).toBeUndefined();
+
+    await controlPlaneMachine("vip-cp-2");
+    await until(() => tlsOpen(), `VIP reopened on ${port}`);
+    expect((await get("devclusters", "vip")).spec.controlPlaneEndpoint.port).toBe(port);
+  });
 });
