@@ -149,7 +149,14 @@ export class WatchHub {
     );
     return new Response(w.stream, {
       status: 200,
-      headers: { "content-type": "application/json", "cache-control": "no-cache, private" },
+      headers: {
+        "content-type": "application/json",
+        "cache-control": "no-cache, private",
+        // An explicit coding stops the edge runtime (Cloudflare, and miniflare emulating it) from
+        // gzipping the stream, which would hold events back in the compressor for clients that send
+        // Accept-Encoding: gzip (client-go, undici).
+        "content-encoding": "identity",
+      },
     });
   }
 
