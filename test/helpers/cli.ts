@@ -1,6 +1,8 @@
 // Test helpers for the capim-edge CLI: run `node bin/capim-edge.mjs` as a real child process against
 // a spawned local edge (its https URL and CA), and run versioned kubectl binaries with a kubeconfig.
 import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { ROOT, kubectlPath, type SpawnedEdge } from "./edge.js";
 
@@ -35,11 +37,19 @@ export function capim(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Pro
   return run(process.execPath, [CLI, ...args], { env, cwd });
 }
 
-/** kubectl.<version> with a kubeconfig; throws when the binary is missing (the tests need it). */
-export function kubectl(version: string, kubeconfig: string, args: string[]): Promise<RunResult> {
+/**
+ * kubectl.<version> with a kubeconfig; throws when the binary is missing (the tests need it).
+ * A fresh discovery cache per call: edges on reused loopback ports must not see another edge's cache.
+ */
+export async function kubectl(version: string, kubeconfig: string, args: string[]): Promise<RunResult> {
   const bin = kubectlPath(version);
   if (!bin) throw new Error(`kubectl.${version} not found next to the kubectl dispatcher`);
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   delete env.CAPIM_EDGE_TOKEN;
-  return run(bin, ["--kubeconfig", kubeconfig, "--request-timeout=30s", ...args], { env });
+  const cacheDir = mkdtempSync(path.join(os.tmpdir(), "capim-kubectl-cache-"));
+  try {
+    return await run(bin, ["--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "--request-timeout=30s", ...args], { env });
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
 }
