@@ -44,7 +44,7 @@ export function capim(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Pro
 export async function kubectl(version: string, kubeconfig: string, args: string[]): Promise<RunResult> {
   const bin = kubectlPath(version);
   if (!bin) throw new Error(`kubectl.${version} not found next to the kubectl dispatcher`);
-  const env = { ...process.env, KUBECONFIG: kubeconfig };
+  const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig };
   delete env.CAPIM_EDGE_TOKEN;
   const cacheDir = mkdtempSync(path.join(os.tmpdir(), "capim-kubectl-cache-"));
   try {

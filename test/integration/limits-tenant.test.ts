@@ -29,9 +29,9 @@ afterAll(async () => {
 });
 
 async function status(res: Response) {
-  const body = await res.json();
+  const body = (await res.json()) as { kind: string; code: number; reason: string; message: string };
   expect(body.kind).toBe("Status");
-  return body as { code: number; reason: string; message: string };
+  return body;
 }
 
 function put(token: string, name: string, body: unknown) {
