@@ -139,12 +139,18 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   return edge;
 }
 
-/** `fetch` against the edge with a bearer token (default the edge's first token). */
-export function edgeFetch(edge: { url: string; token: string }, pathname: string, init: RequestInit & { token?: string | null } = {}) {
+/** A Response whose json() is typed `any`, for terse assertions in tests. */
+export interface JsonResponse extends Response {
+  json(): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  clone(): JsonResponse;
+}
+
+/** `fetch` against the edge with a bearer token (default the edge's first token; null: none). */
+export function edgeFetch(edge: { url: string; token: string }, pathname: string, init: RequestInit & { token?: string | null } = {}): Promise<JsonResponse> {
   const headers = new Headers(init.headers);
   const token = init.token === undefined ? edge.token : init.token;
   if (token !== null) headers.set("authorization", `Bearer ${token}`);
-  return fetch(edge.url + pathname, { ...init, headers });
+  return fetch(edge.url + pathname, { ...init, headers }) as Promise<JsonResponse>;
 }
 
 /** Creates (idempotently) a cluster through the admin API; throws unless 200/201. */

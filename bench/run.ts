@@ -1,0 +1,50 @@
+// `npm run bench [-- --only edge|vip] [--requests N] [--clusters N] [--objects N]`: runs the benchmarks
+// and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
+import { parseArgs } from "node:util";
+import { machineInfo, writeSection } from "./report.js";
+import { runEdgeBench } from "./edge-bench.js";
+import { benchVipCerts } from "./vip-bench.js";
+
+const { values } = parseArgs({
+  options: {
+    only: { type: "string", multiple: true },
+    requests: { type: "string" },
+    clusters: { type: "string" },
+    objects: { type: "string" },
+    quick: { type: "boolean" },
+    "no-write": { type: "boolean" },
+  },
+});
+
+const num = (v: string | undefined, quick: number, full: number) => (v !== undefined ? Number(v) : values.quick ? quick : full);
+const command = `npm run bench${process.argv.length > 2 ? " -- " + process.argv.slice(2).join(" ") : ""}`;
+
+const benchmarks: Record<string, { title: string; run: () => Promise<string> }> = {
+  edge: {
+    title: "Edge: latency, writes, watch delivery, memory with many clusters",
+    run: () =>
+      runEdgeBench({
+        requests: num(values.requests, 300, 2000),
+        clusters: num(values.clusters, 50, 1000),
+        objectsPerCluster: num(values.objects, 30, 30),
+      }),
+  },
+  vip: {
+    title: "Controller VIPs: certificates and listeners",
+    run: () => benchVipCerts(values.quick ? { vips: 50 } : {}),
+  },
+};
+
+const selected = values.only?.length ? values.only : Object.keys(benchmarks);
+for (const name of selected) {
+  const b = benchmarks[name];
+  if (!b) {
+    console.error(`unknown benchmark ${name}; known: ${Object.keys(benchmarks).join(", ")}`);
+    process.exit(2);
+  }
+  console.error(`== ${name}`);
+  const body = await b.run();
+  const section = `## ${b.title}\n\n${machineInfo(command)}\n\n${body}\n`;
+  console.log(section);
+  if (!values["no-write"]) writeSection(name, section);
+}
