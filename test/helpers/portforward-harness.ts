@@ -282,9 +282,15 @@ export interface PortForward {
   stop(): Promise<void>;
 }
 
+// kubectl processes still running when the test process exits (a failed test) are killed with it.
+const livePortForwards = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const c of livePortForwards) c.kill("SIGKILL");
+});
+
 /** `kubectl port-forward pod/<pod> :<port>` with a temporary HOME and cache dir; resolves on "Forwarding from". */
 export async function kubectlPortForward(
-  h: Harness,
+  h: Pick<Harness, "dir" | "kubeconfig">,
   kubectl: string,
   namespace: string,
   pod: string,
@@ -297,6 +303,8 @@ export async function kubectlPortForward(
     ["--kubeconfig", h.kubeconfig, "--cache-dir", path.join(home, "cache"), "-n", namespace, "port-forward", `pod/${pod}`, `:${port}`, "--address", "127.0.0.1", "-v=4"],
     { env: { PATH: process.env.PATH ?? "", HOME: home, ...env }, stdio: ["ignore", "pipe", "pipe"] },
   );
+  livePortForwards.add(child);
+  child.once("exit", () => livePortForwards.delete(child));
   let out = "";
   child.stdout!.on("data", (d) => (out += d));
   child.stderr!.on("data", (d) => (out += d));
@@ -336,7 +344,7 @@ export interface RunResult {
 }
 
 /** Run Debian's etcdctl (API v3) against `endpoints` with the given client cert. */
-export function etcdctl(h: Harness, endpoints: string[], args: string[], creds?: { cert: string; key: string }): Promise<RunResult> {
+export function etcdctl(h: Pick<Harness, "etcdCaFile" | "etcdClientCert" | "etcdClientKey">, endpoints: string[], args: string[], creds?: { cert: string; key: string }): Promise<RunResult> {
   const c = creds ?? { cert: h.etcdClientCert, key: h.etcdClientKey };
   return run("etcdctl", ["--endpoints", endpoints.join(","), "--cacert", h.etcdCaFile, "--cert", c.cert, "--key", c.key, "--dial-timeout", "5s", "--command-timeout", "5s", ...args], {
     ETCDCTL_API: "3",
