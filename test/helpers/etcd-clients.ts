@@ -9,11 +9,14 @@ import * as k8s from "@kubernetes/client-node";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { Etcd3, type IOptions } from "etcd3";
-import { generateCA, issueCert, type CertKeyPair } from "../../controller/pki/index.js";
+import { pino } from "pino";
+import { generateCA, issueCert, kubeconfigFor, type CertKeyPair } from "../../controller/pki/index.js";
+import { VipManager } from "../../controller/vip/index.js";
+import { createEtcdRequestHandler } from "../../controller/vip/etcd/tls-mux.js";
 import { kubeConfigFile, type Embedded } from "../e2e/embedded-process.js";
-import { etcdctl as runEtcdctl, kubectlPortForward, type PortForward, type RunResult } from "./portforward-harness.js";
+import { echoPortForwardHandler, etcdctl as runEtcdctl, kubectlPortForward, run, type PortForward, type RunResult } from "./portforward-harness.js";
 
-export { parseJsonBig, kubectlBinary, run, type PortForward, type RunResult } from "./portforward-harness.js";
+export { parseJsonBig, kubectlBinary, run, startEchoServer, type PortForward, type RunResult } from "./portforward-harness.js";
 
 /** Files etcdctl and etcd3 read: the cluster's etcd CA and a client cert/key. */
 export interface EtcdCreds {
@@ -142,4 +145,51 @@ export function setFaults(
   faults: { alarms?: { memberName?: string; memberId?: string; alarm: string }[]; noLeader?: boolean; unresponsive?: string[] },
 ): Promise<AdminEtcdState> {
   return adminCall(edge, c, "/faults", { method: "PUT", body: JSON.stringify(faults) });
+}
+
+// ---- a test-built VIP on the real edge ----
+
+export interface TestVip {
+  vipUrl: string;
+  /** Admin kubeconfig (client cert from the cluster's CA) whose server is this VIP. */
+  kubeconfig: string;
+  close(): Promise<void>;
+}
+
+let testVips = 0;
+
+/**
+ * A second VIP for a real cluster, built from the product's VipManager, port-forward handler and etcd handler,
+ * talking to the real edge with the tenant token. The only test-only part is the port-forward handler's
+ * `echo-*` target hook (test/helpers/portforward-harness.ts echoPortForwardHandler), for byte-exact bulk
+ * transfers that fake pods cannot serve, and handler options such as the header encoding.
+ */
+export async function openTestVip(edge: EdgeAdmin, c: RealCluster, echoPort: number, opts: { headerEncoding?: "deflate" | "stored" } = {}): Promise<TestVip> {
+  const vip = new VipManager({
+    edgeUrl: edge.url,
+    edgeToken: edge.token,
+    host: "127.0.0.1",
+    logger: pino({ level: process.env.LOG_LEVEL ?? "silent" }),
+    upgradeHandler: echoPortForwardHandler(echoPort, { headerEncoding: opts.headerEncoding }),
+    etcdHandler: createEtcdRequestHandler(),
+  });
+  const ep = await vip.open({ namespace: c.namespace, name: c.name, ca: c.clusterCa, etcdCa: c.etcdCa });
+  const vipUrl = `https://127.0.0.1:${ep.port}`;
+  const admin = await issueCert(c.clusterCa, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+  const kubeconfig = path.join(c.dir, `test-vip-${++testVips}.kubeconfig`);
+  writeFileSync(kubeconfig, kubeconfigFor({ clusterName: c.name, server: vipUrl, caPem: c.clusterCa.certPem, clientCertPem: admin.certPem, clientKeyPem: admin.keyPem }), { mode: 0o600 });
+  return { vipUrl, kubeconfig, close: () => vip.closeAll() };
+}
+
+/** Creates a pod in the workload cluster with kubectl; `phase` is then set through pods/status. */
+export async function createPod(c: { dir: string; kubeconfig: string }, kubectl: string, namespace: string, name: string, phase?: string): Promise<void> {
+  const env = { HOME: c.dir };
+  const manifest = path.join(c.dir, `pod-${namespace}-${name}.json`);
+  writeFileSync(manifest, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace }, spec: { containers: [{ name: "main", image: "registry.k8s.io/pause:3.9" }] } }));
+  const created = await run(kubectl, ["--kubeconfig", c.kubeconfig, "create", "-f", manifest], env);
+  if (created.code !== 0) throw new Error(`kubectl create pod ${namespace}/${name}: ${created.stderr}`);
+  if (phase) {
+    const patched = await run(kubectl, ["--kubeconfig", c.kubeconfig, "-n", namespace, "patch", "pod", name, "--subresource=status", "--type=merge", "-p", JSON.stringify({ status: { phase } })], env);
+    if (patched.code !== 0) throw new Error(`kubectl patch pod ${namespace}/${name} status: ${patched.stderr}`);
+  }
 }

@@ -1,11 +1,14 @@
 // Test harness for the port-forward tunnel and the etcd bridge: the REAL VIP (controller/vip VipManager with
-// our upgrade and etcd handlers, real PKI) in front of a FIXTURE edge.
+// our upgrade and etcd handlers, real PKI) in front of a FIXTURE edge, plus the real-client runners
+// (kubectl port-forward, etcdctl, bigint-safe JSON) that the real-stack tests share (test/helpers/etcd-clients.ts).
 //
 // !!! DEVELOPMENT FIXTURE !!! `FixtureEdge` is a tiny HTTP server that stands in for the edge (worker + the
-// cluster's Durable Object): it answers /version, discovery, pod GETs and the etcd admin API contract
-// (GET /admin/clusters/{ns}/{name}/etcd, POST .../move-leader, POST .../remove-member) from an in-test state
-// object. It exists only because the edge's etcd admin routes were not wired when these tests were written;
-// re-point these tests at the real edge (test/helpers/edge.ts spawnEdge) once they are.
+// cluster's Durable Object): it answers /version, discovery, pod GETs and the etcd admin API contract from an
+// in-test state object. The real stack now serves all of it (test/e2e/etcd-port-forward.test.ts,
+// test/integration/portforward-kubectl.test.ts); the fixture stays only for test/integration/etcd-bridge.test.ts,
+// which needs what the real system cannot be made to produce on demand: member and cluster ids all above 2^63
+// (real ids are random uint64s, so only about half exercise the top bit) and state changed synchronously
+// between two RPCs of one test.
 import "reflect-metadata";
 import http from "node:http";
 import net from "node:net";
@@ -17,7 +20,7 @@ import { randomBytes } from "node:crypto";
 import { pino } from "pino";
 import { generateCA, issueCert, kubeconfigFor, type CertKeyPair } from "../../controller/pki/index.js";
 import { VipManager } from "../../controller/vip/index.js";
-import { createPortForwardHandler, type ConnectTarget } from "../../controller/vip/portforward/handler.js";
+import { createPortForwardHandler, type ConnectTarget, type PortForwardHandler, type PortForwardHandlerOptions } from "../../controller/vip/portforward/handler.js";
 import { TargetError, createEtcdRequestHandler } from "../../controller/vip/etcd/tls-mux.js";
 
 export interface FixtureMember {
@@ -199,11 +202,7 @@ export async function startHarness(
     generateCA("etcd-ca", { rsa: false }),
     generateCA("stranger", { rsa: false }),
   ]);
-  const handler = createPortForwardHandler({
-    connectTarget: echoHook(echoPort),
-    headerEncoding: opts.headerEncoding,
-    unresponsiveCapMs: opts.unresponsiveCapMs,
-  });
+  const handler = echoPortForwardHandler(echoPort, { headerEncoding: opts.headerEncoding, unresponsiveCapMs: opts.unresponsiveCapMs });
   const vip = new VipManager({
     edgeUrl: edge.url,
     edgeToken: "fixture-token",
@@ -245,22 +244,39 @@ export async function startHarness(
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
 
-  function echoHook(port: number): ConnectTarget {
-    return async (ctx, pod, p, stream) => {
-      if (!pod.startsWith("echo-")) return handler.mux.connect(ctx, pod, p, stream);
-      const sock = net.connect(port, "127.0.0.1");
-      await new Promise<void>((resolve, reject) => {
-        sock.once("connect", resolve);
-        sock.once("error", (err) => reject(new TargetError(`echo: ${err.message}`)));
-      });
-      sock.on("error", () => stream.destroy());
-      stream.on("error", () => sock.destroy());
-      sock.pipe(stream);
-      stream.pipe(sock);
-      sock.on("close", () => stream.destroy());
-    };
-  }
+/**
+ * The product's port-forward handler with one TEST-ONLY target hook (its `connectTarget` option): pods named
+ * `echo-*` are routed to a local TCP echo server, everything else to the product's TLS mux. Fake pods run
+ * no processes, so a byte-exact bulk transfer needs something that echoes; product code stays clean.
+ */
+export function echoPortForwardHandler(echoPort: number, opts: Omit<PortForwardHandlerOptions, "connectTarget"> = {}): PortForwardHandler {
+  const connectTarget: ConnectTarget = async (ctx, pod, p, stream) => {
+    if (!pod.startsWith("echo-")) return handler.mux.connect(ctx, pod, p, stream);
+    const sock = net.connect(echoPort, "127.0.0.1");
+    await new Promise<void>((resolve, reject) => {
+      sock.once("connect", resolve);
+      sock.once("error", (err) => reject(new TargetError(`echo: ${err.message}`)));
+    });
+    sock.on("error", () => stream.destroy());
+    stream.on("error", () => sock.destroy());
+    sock.pipe(stream);
+    stream.pipe(sock);
+    sock.on("close", () => stream.destroy());
+  };
+  const handler = createPortForwardHandler({ ...opts, connectTarget });
+  return handler;
+}
+
+/** A loopback TCP echo server. */
+export async function startEchoServer(): Promise<{ port: number; close(): void }> {
+  const echo = net.createServer((s) => {
+    s.on("error", () => {});
+    s.pipe(s);
+  });
+  await new Promise<void>((r) => echo.listen(0, "127.0.0.1", r));
+  return { port: (echo.address() as net.AddressInfo).port, close: () => echo.close() };
 }
 
 // ---- real clients ----

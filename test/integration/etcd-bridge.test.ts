@@ -1,5 +1,9 @@
 // The etcd gRPC bridge through kubectl port-forward tunnels, driven by Debian's etcdctl (grpc-go) and the npm
-// etcd3 client (grpc-js). The edge is the development fixture of test/helpers/portforward-harness.ts.
+// etcd3 client (grpc-js), against the development fixture edge of test/helpers/portforward-harness.ts.
+// Why a fixture here: every id it hands out is above 2^63 (the real Durable Object draws random uint64s, so
+// only about half of them exercise the top bit through etcdctl's JSON, grpc-js Long strings and the admin
+// API), and the tests read the expected state synchronously. The same cases on the REAL stack (npm start,
+// controller VIP, edge Durable Object, faults through the admin API) are in test/e2e/etcd-port-forward.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { Etcd3 } from "etcd3";
