@@ -73,8 +73,10 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
 
   handlers.set("/etcdserverpb.Maintenance/Status", async (_req, call) => {
     const { state, me } = await self(call);
+    // Like etcd's maintenanceServer.Status: a leaderless member still answers, with leader 0 and
+    // "etcdserver: no leader" first in `errors` (etcdctl shows it in the ERRORS column; KCP's client
+    // keeps Status.Errors and reports the member unhealthy). Only removed/hung members fail the call.
     const leader = leaderOf(state);
-    if (leader === 0n) throw ETCD_ERRORS.noLeader;
     const dbSize = 1024n * 1024n + state.revision * 256n; // plausible, grows with writes
     return encodeStatusResponse({
       header: header(state, me),
@@ -85,7 +87,7 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
       raftTerm: state.raftTerm,
       raftAppliedIndex: state.revision + state.raftTerm,
       // etcd reports active alarms here as AlarmMember text ("memberID:<id> alarm:NOSPACE ").
-      errors: state.faults.alarms.map((a) => `memberID:${a.memberId} alarm:${a.alarm} `),
+      errors: [...(leader === 0n ? [ETCD_ERRORS.noLeader.message] : []), ...state.faults.alarms.map((a) => `memberID:${a.memberId} alarm:${a.alarm} `)],
       dbSizeInUse: dbSize / 2n,
       isLearner: false,
     });
