@@ -22,7 +22,7 @@ import {
 } from "./selectors.js";
 import { errorResponse, errors, jsonResponse, statusBody, successStatus } from "./status.js";
 import { ObjectStore } from "./store.js";
-import { includeObjectParam, toTable, wantsTable } from "./table.js";
+import { builtinPrinter, crdPrinter, includeObjectParam, toTable, wantsTable, type TablePrinter } from "./table.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
 import { replay, WatchHub, type OutType } from "./watch.js";
 
@@ -218,8 +218,16 @@ export class ApiServer {
 
   private respondObject(req: Req, code: number, obj: KubeObject): Response {
     const out = this.relabel(obj, req.gv);
-    if (req.table) return jsonResponse(code, toTable([out], { resourceVersion: out.metadata?.resourceVersion }, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now()));
+    if (req.table) return jsonResponse(code, toTable([out], { resourceVersion: out.metadata?.resourceVersion }, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now(), true, this.tablePrinter(req)));
     return jsonResponse(code, out);
+  }
+
+  /** Table columns: kube's printer for built-in kinds, the CRD's additionalPrinterColumns for custom ones. */
+  private tablePrinter(req: Req): TablePrinter {
+    const { kind } = req;
+    if (!kind.custom) return builtinPrinter(kind.group, kind.resource);
+    const crd = this.store.get({ group: "apiextensions.k8s.io", resource: "customresourcedefinitions", namespace: "", name: `${kind.resource}.${kind.group}` });
+    return crdPrinter(crd, req.path.version);
   }
 
   /** Decode a create/update body and check it against the URL (apiVersion, kind, name, namespace). */
@@ -331,7 +339,7 @@ export class ApiServer {
       items = page;
     }
     const out = items.map((o) => this.relabel(o, req.gv));
-    if (req.table) return jsonResponse(200, toTable(out, listMeta, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now()));
+    if (req.table) return jsonResponse(200, toTable(out, listMeta, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now(), true, this.tablePrinter(req)));
     return jsonResponse(200, { kind: req.kind.listKind, apiVersion: req.gv, metadata: listMeta, items: out });
   }
 
@@ -378,10 +386,11 @@ export class ApiServer {
     const kindName = req.kind.kind;
     const include = includeObjectParam(q.get("includeObject"));
     let first = true;
+    const printer = req.table ? this.tablePrinter(req) : undefined;
     const render = (obj: KubeObject): unknown => {
       const out = this.relabel(obj, gv);
       if (!req.table) return out;
-      const t = toTable([out], { resourceVersion: out.metadata?.resourceVersion }, include, (o) => o, this.now(), first);
+      const t = toTable([out], { resourceVersion: out.metadata?.resourceVersion }, include, (o) => o, this.now(), first, printer);
       first = false;
       return t;
     };

@@ -263,7 +263,7 @@ describe("apiserver CRUD", () => {
     const { api } = newServer();
     const r = await call(api, "GET", "/api/v1/namespaces?limit=500", undefined, { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" });
     expect(r.body.kind).toBe("Table");
-    expect(r.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Age"]);
+    expect(r.body.columnDefinitions.map((c: any) => c.name)).toEqual(["Name", "Status", "Age"]);
     expect(r.body.rows.map((x: any) => x.cells[0])).toContain("kube-system");
   });
 
