@@ -154,6 +154,13 @@ describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real s
     } finally {
       client.close();
     }
+    // KCP's exact dial: SNI and :authority etcd-<node> (the member's serving cert name) over the etcd pod's tunnel.
+    const kcp = etcd3Client(c, ep(node), { grpcOptions: { "grpc.ssl_target_name_override": `etcd-${node}`, "grpc.default_authority": `etcd-${node}` } });
+    try {
+      expect((await kcp.maintenance.status({})).header.member_id).toBe(await memberId(node));
+    } finally {
+      kcp.close();
+    }
   });
 
   it("kube-apiserver-<node>:6443 tunnel: TLS peer cert CN kube-apiserver with a future NotAfter; SNI etcd-<node> reaches that member", async () => {
