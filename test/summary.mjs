@@ -28,6 +28,7 @@ if (goFile && existsSync(goFile)) {
       if (event.Action === "fail" && !failedTestsByPackage.get(event.Package)) failed += 1;
       continue;
     }
+    if (["pass", "fail", "skip"].includes(event.Action)) console.log(`go ${event.Action.toUpperCase()} ${event.Test} (${event.Elapsed}s)`);
     if (event.Action === "pass") passed += 1;
     else if (event.Action === "fail") {
       failed += 1;
