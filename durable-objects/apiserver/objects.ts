@@ -3,12 +3,23 @@
 // Every check runs before the first commit, so a rejected request changes nothing.
 import { crdStatus, kindFromCrd, validateCrd } from "./crd.js";
 import { allowsCreateOnUpdate, groupVersion, type KindRegistry } from "./kinds.js";
+import { decodeManagedFields, encodeManagedFields, recordUpdate, sameOwnership, type FieldScope, type ManagedFieldsEntry } from "./managed-fields.js";
+import { strategicMergeKeysFor } from "./patch/strategic-keys.js";
 import { errors } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { ApiError, type KindInfo, type KubeObject, type ObjectKey, type ObjectMeta } from "./types.js";
 import { invalidError, validateObjectMeta } from "./validation.js";
 
 export type UpdateMode = "main" | "status" | "system";
+
+/** Who writes (for metadata.managedFields). Without it a write records no ownership (system writes). */
+export interface FieldOwnership {
+  manager: string;
+  /** apiVersion the client addressed. */
+  apiVersion: string;
+  /** Server-side apply: the entries patch/apply.ts computed, stored as they are. */
+  applied?: ManagedFieldsEntry[];
+}
 export type Propagation = "Background" | "Foreground" | "Orphan";
 
 export interface DeleteOptions {
@@ -90,7 +101,7 @@ export class ObjectOps {
   // create
 
   /** Create `body` (already checked against the URL; namespace defaulted). Returns the stored object. */
-  create(kind: KindInfo, namespace: string, body: KubeObject, dryRun = false): KubeObject {
+  create(kind: KindInfo, namespace: string, body: KubeObject, dryRun = false, fields?: FieldOwnership): KubeObject {
     const meta: ObjectMeta = isObject(body.metadata) ? { ...body.metadata } : {};
     if (kind.namespaced) meta.namespace = namespace;
     else delete meta.namespace;
@@ -111,6 +122,10 @@ export class ObjectOps {
     const obj: KubeObject = { ...body, apiVersion: this.storageApiVersion(kind), kind: kind.kind, metadata: meta };
     if (kind.custom && kind.hasStatusSubresource) delete obj.status; // status only via /status, as for CRs in kube
     this.defaultOnCreate(kind, obj);
+    if (fields) {
+      const entries = fields.applied ?? encodeManagedFields(recordUpdate([], undefined, obj, { manager: fields.manager, apiVersion: fields.apiVersion }, this.fieldScope(kind, "main"), this.timestamp()));
+      if (entries.length) meta.managedFields = entries;
+    }
     if (kind.group === CRD_GROUP && kind.resource === "customresourcedefinitions") return this.writeCrd(key, obj, undefined, dryRun);
     return dryRun ? obj : this.store.commit("ADDED", key, obj);
   }
@@ -167,14 +182,14 @@ export class ObjectOps {
    * subresource, `status` changes only status, `system` takes everything. Returns the object and
    * whether it was created (create-on-update kinds, system upserts).
    */
-  update(kind: KindInfo, namespace: string, name: string, body: KubeObject, mode: UpdateMode, dryRun = false): { object: KubeObject; created: boolean } {
+  update(kind: KindInfo, namespace: string, name: string, body: KubeObject, mode: UpdateMode, dryRun = false, fields?: FieldOwnership): { object: KubeObject; created: boolean } {
     const key = this.keyOf(kind, namespace, name);
     const existing = this.store.get(key);
     const bodyMeta: ObjectMeta = isObject(body.metadata) ? body.metadata : {};
     if (!existing) {
       if (mode === "system" || (mode === "main" && allowsCreateOnUpdate(kind))) {
         const { resourceVersion: _rv, ...meta } = bodyMeta;
-        return { object: this.create(kind, namespace, { ...body, metadata: { ...meta, name } }, dryRun), created: true };
+        return { object: this.create(kind, namespace, { ...body, metadata: { ...meta, name } }, dryRun, fields), created: true };
       }
       throw errors.notFound(kind.group, kind.resource, name);
     }
@@ -211,6 +226,7 @@ export class ObjectOps {
       if (kind.group === "" && kind.resource === "namespaces" && mode === "main") next.status = existing.status;
     }
     const meta = next.metadata!;
+    this.recordOwnership(kind, mode, existing, next, mode === "status" ? undefined : bodyMeta.managedFields, fields);
     const errs = validateObjectMeta(next, kind);
     if (em.deletionTimestamp) {
       const before = new Set(em.finalizers ?? []);
@@ -232,7 +248,7 @@ export class ObjectOps {
         throw invalidError(kind.group, kind.kind, name, [{ field: "spec.group", type: "FieldValueInvalid", message: "Invalid value: field is immutable" }]);
       }
     }
-    if (deepEqual(withoutRv(next), withoutRv(existing))) return { object: existing, created: false }; // no-op: kube keeps the rv
+    if (deepEqual(withoutRv(next), withoutRv(existing)) && sameOwnership(meta.managedFields, em.managedFields)) return { object: existing, created: false }; // no-op: kube keeps the rv
     if (dryRun) return { object: { ...next, metadata: { ...meta, resourceVersion: em.resourceVersion } }, created: false };
 
     const isNamespace = kind.group === "" && kind.resource === "namespaces";
@@ -243,6 +259,40 @@ export class ObjectOps {
     const stored = this.store.commit("MODIFIED", key, next);
     if (isNamespace && em.deletionTimestamp) return { object: this.finishNamespaceIfEmpty(name) ?? stored, created: false };
     return { object: stored, created: false };
+  }
+
+  /** What a write to this kind can own: status separately on kinds with a status subresource. */
+  fieldScope(kind: KindInfo, mode: UpdateMode): FieldScope {
+    return {
+      mergeKeys: { ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) },
+      subresource: mode === "status" ? "status" : undefined,
+      statusSeparate: kind.hasStatusSubresource,
+    };
+  }
+
+  /**
+   * metadata.managedFields of `next`: apply's precomputed entries, or an Update entry for the writer,
+   * or the stored ones carried over. A client may replace them outright (kube takes a changed list
+   * as given; an empty list clears them).
+   */
+  private recordOwnership(kind: KindInfo, mode: UpdateMode, existing: KubeObject, next: KubeObject, incoming: unknown, fields?: FieldOwnership): void {
+    const meta = next.metadata!;
+    let base = existing.metadata?.managedFields;
+    if (Array.isArray(incoming) && !deepEqual(incoming, base)) {
+      if (!incoming.length) {
+        delete meta.managedFields;
+        return;
+      }
+      base = incoming;
+    }
+    let entries: unknown[] | undefined = base;
+    if (fields?.applied) entries = fields.applied;
+    else if (fields) {
+      const writer = { manager: fields.manager, apiVersion: fields.apiVersion, subresource: mode === "status" ? "status" : undefined };
+      entries = encodeManagedFields(recordUpdate(decodeManagedFields(base), existing, next, writer, this.fieldScope(kind, mode), this.timestamp()));
+    }
+    if (entries?.length) meta.managedFields = entries;
+    else delete meta.managedFields;
   }
 
   // ------------------------------------------------------------------------------------------

@@ -4,8 +4,9 @@ import { decodeBody, decodeObject, mediaType, objectBodyFormat, readBodyBytes, r
 import { decodeProtobufObject } from "./protobuf.js";
 import { handleDiscovery } from "./discovery.js";
 import { groupVersion, KindRegistry } from "./kinds.js";
-import { isObject, ObjectOps, type DeleteOptions, type Propagation, type UpdateMode } from "./objects.js";
-import { applyServerSideApply } from "./patch/apply.js";
+import { isObject, ObjectOps, type DeleteOptions, type FieldOwnership, type Propagation, type UpdateMode } from "./objects.js";
+import { managerFor } from "./managed-fields.js";
+import { serverSideApply } from "./patch/apply.js";
 import { applyJsonPatch } from "./patch/json.js";
 import { applyMergePatch } from "./patch/merge.js";
 import { applyStrategicMergePatch } from "./patch/strategic.js";
@@ -416,14 +417,19 @@ export class ApiServer {
   private async create(req: Req): Promise<Response> {
     if (req.kind.namespaced && !req.path.namespace) throw errors.methodNotAllowed();
     const body = await this.readObject(req);
-    const obj = this.ops.create(req.kind, this.namespaceFor(req), body, this.dryRun(req.q));
+    const obj = this.ops.create(req.kind, this.namespaceFor(req), body, this.dryRun(req.q), this.writer(req));
     return this.respondObject(req, 201, obj);
   }
 
   private async update(req: Req, name: string, mode: UpdateMode): Promise<Response> {
     const body = await this.readObject(req, name);
-    const { object, created } = this.ops.update(req.kind, this.namespaceFor(req), name, body, mode, this.dryRun(req.q));
+    const { object, created } = this.ops.update(req.kind, this.namespaceFor(req), name, body, mode, this.dryRun(req.q), this.writer(req));
     return this.respondObject(req, created ? 201 : 200, object);
+  }
+
+  /** The field manager of a non-apply write: ?fieldManager=, else the user agent's program name (kube's default). */
+  private writer(req: Req): FieldOwnership {
+    return { manager: managerFor(req.q.get("fieldManager"), req.request.headers.get("user-agent")), apiVersion: req.gv };
   }
 
   private async patch(req: Req, name: string, mode: UpdateMode): Promise<Response> {
@@ -442,6 +448,7 @@ export class ApiServer {
     const base = existing ? this.relabel(structuredClone(existing), req.gv) : undefined;
     const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
     let result: unknown;
+    let fields = this.writer(req);
     switch (ct) {
       case "application/merge-patch+json": {
         const p = decodeBody(text, "json");
@@ -467,7 +474,11 @@ export class ApiServer {
         if (applied.apiVersion === undefined || applied.kind === undefined) {
           throw errors.badRequest("apiVersion and kind must be set in an apply patch");
         }
-        result = applyServerSideApply(base, applied, mergeKeys());
+        const force = req.q.get("force") === "true";
+        const applyReq = { manager: fm, apiVersion: req.gv, force, time: this.ops.timestamp(), scope: this.ops.fieldScope(kind, mode) };
+        const out = serverSideApply(base, applied, mergeKeys(), applyReq);
+        result = out.object;
+        fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
       }
     }
     if (!isObject(result)) throw errors.badRequest("the patch did not produce an object");
@@ -478,9 +489,9 @@ export class ApiServer {
     }
     if (!existing) {
       if (kind.namespaced && !req.path.namespace) throw errors.methodNotAllowed();
-      return this.respondObject(req, 201, this.ops.create(kind, ns, patched, dryRun));
+      return this.respondObject(req, 201, this.ops.create(kind, ns, patched, dryRun, fields));
     }
-    const { object } = this.ops.update(kind, ns, name, patched, mode, dryRun);
+    const { object } = this.ops.update(kind, ns, name, patched, mode, dryRun, fields);
     return this.respondObject(req, 200, object);
   }
 

@@ -82,7 +82,7 @@ describe("apiserver with real clients", () => {
     expect(await k("label", "configmap", "kc", "x=y")).toContain("labeled");
     expect(await k("patch", "configmap", "kc", "-p", '{"data":{"c":"d"}}')).toContain("patched");
     expect(JSON.parse(await k("get", "configmap", "kc", "-o", "json")).data).toEqual({ a: "b", c: "d" });
-    expect(await k("get", "configmaps", "-l", "x=y")).toMatch(/NAME\s+AGE\nkc\s+/);
+    expect(await k("get", "configmaps", "-l", "x=y")).toMatch(/NAME\s+DATA\s+AGE\nkc\s+2\s+/);
     expect(await k("delete", "configmap", "kc")).toContain("deleted");
     await expect(k("get", "configmap", "kc")).rejects.toThrow(/NotFound|not found/);
   });
