@@ -108,8 +108,8 @@ class Decoder {
       }
       case "strlist":
         return this.fields(b, { 1: "s" }, true).get(1) ?? [];
-      case "rawjson":
-        return rawJson(b);
+      case "rawjson": // RawExtension / FieldsV1: message {bytes raw = 1}
+        return rawJson((this.fields(b, { 1: "b" }).get(1) as Uint8Array | undefined) ?? new Uint8Array());
       default:
         return this.message(b, type, depth + 1);
     }
@@ -125,11 +125,13 @@ class Decoder {
       else if (no === 2) v = this.value(r, wt, valueType, `${msg} map entry`, 2, depth);
       else throw this.unknownField(`${msg} map entry`, no);
     }
-    return [k, v === undefined ? this.zero(valueType, depth) : v];
+    // gogo decodes a missing bytes map value as []byte{} ("" in JSON), not nil.
+    if (v === undefined) v = valueType === "bytes" ? "" : this.zero(valueType, depth);
+    return [k, v];
   }
 
-  /** Fields of the small helper messages (Timestamp, Quantity, IntOrString, ExtraValue); v = varint, s = string. */
-  private fields(b: Uint8Array, spec: Record<number, "v" | "s">, repeated = false): Map<number, Json> {
+  /** Fields of the small helper messages (Timestamp, Quantity, IntOrString, ExtraValue, RawExtension); v = varint, s = string, b = bytes. */
+  private fields(b: Uint8Array, spec: Record<number, "v" | "s" | "b">, repeated = false): Map<number, Json> {
     const r = new BinaryReader(b);
     const out = new Map<number, Json>();
     while (r.pos < r.len) {
@@ -137,7 +139,7 @@ class Decoder {
       const kind = spec[no];
       if (!kind) throw this.unknownField("helper message", no);
       if (wt !== (kind === "v" ? WireType.Varint : WireType.LengthDelimited)) throw this.wireType("helper message", no);
-      const v = kind === "v" ? Number(r.int64()) : r.string();
+      const v = kind === "v" ? Number(r.int64()) : kind === "s" ? r.string() : r.bytes();
       if (repeated) ((out.get(no) as Json[] | undefined) ?? out.set(no, []).get(no) as Json[]).push(v);
       else out.set(no, v);
     }

@@ -34,7 +34,11 @@ type line struct {
 func main() {
 	pb := protobuf.NewSerializer(scheme.Scheme, scheme.Scheme)
 	out := json.NewEncoder(os.Stdout)
-	for _, o := range objects() {
+	list := objects()
+	if len(os.Args) > 1 && os.Args[1] == "fuzz" {
+		list = fuzzed()
+	}
+	for _, o := range list {
 		gvks, _, err := scheme.Scheme.ObjectKinds(o.obj)
 		must(err)
 		enc := scheme.Codecs.EncoderForVersion(pb, gvks[0].GroupVersion())
@@ -77,6 +81,7 @@ var (
 		Name: "x", Namespace: "default", Labels: map[string]string{"app": "web", "empty": ""},
 		Annotations:     map[string]string{"a": "b"},
 		Finalizers:      []string{"example.com/f"},
+		ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationApply, APIVersion: "v1", Time: &t0, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:metadata":{"f:labels":{"f:app":{}}}}`)}}},
 		OwnerReferences: []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "ReplicaSet", Name: "rs", UID: "u-1", Controller: ptr(true), BlockOwnerDeletion: ptr(false)}},
 	}
 )
@@ -221,7 +226,8 @@ func objects() []named {
 	pdb := &policyv1.PodDisruptionBudget{ObjectMeta: meta, Spec: policyv1.PodDisruptionBudgetSpec{MinAvailable: ptr(intstr.FromString("50%")), Selector: sel},
 		Status: policyv1.PodDisruptionBudgetStatus{DisruptedPods: map[string]metav1.Time{"p": t0}, DisruptionsAllowed: 0, CurrentHealthy: 1, DesiredHealthy: 1, ExpectedPods: 2}}
 	cm := &corev1.ConfigMap{ObjectMeta: meta, Data: map[string]string{"a": "b", "e": ""}, BinaryData: map[string][]byte{"bin": {0, 1, 2, 255}}, Immutable: ptr(false)}
-	return []named{{"pod", pod}, {"pod-minimal", minimalPod}, {"deployment", deploy}, {"daemonset", ds}, {"statefulset", sts}, {"replicaset", rs},
+	rev := &appsv1.ControllerRevision{ObjectMeta: meta, Data: runtime.RawExtension{Raw: []byte(`{"spec":{"template":{"x":1}}}`)}, Revision: 7}
+	return []named{{"controllerrevision", rev}, {"pod", pod}, {"pod-minimal", minimalPod}, {"deployment", deploy}, {"daemonset", ds}, {"statefulset", sts}, {"replicaset", rs},
 		{"clusterrole", cr}, {"clusterrolebinding", crb}, {"role", role}, {"rolebinding", rb}, {"node", node}, {"lease", lease},
 		{"service", svc}, {"endpoints", ep}, {"event", ev}, {"pdb", pdb}, {"configmap", cm}}
 }
