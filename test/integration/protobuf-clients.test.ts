@@ -4,7 +4,7 @@
 // gives for the same object; our decoder must produce that JSON. Then real kubectl 1.32/1.33 (which
 // send protobuf for typed creates) create Deployments, RBAC objects and Pods against the ApiServer.
 import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -85,6 +85,15 @@ describe.skipIf(!GO)("protobuf bodies from apimachinery's serializer", () => {
       const res = await api.handle(new Request(`http://c${p}`, { method: "POST", body, headers: { "content-type": "application/vnd.kubernetes.protobuf" } }));
       expect(res.status, `${name}: ${await res.clone().text()}`).toBe(201);
     }
+  }, 300_000);
+
+  it("the checked-in schema tables are what gen-schemas produces from k8s.io/api", async () => {
+    const generated = await new Promise<string>((resolve, reject) =>
+      execFile("go", ["run", "./gen-schemas"], { cwd: ENCODER_DIR, env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off" }, maxBuffer: 64 << 20, timeout: 280_000 }, (err, stdout, stderr) =>
+        err ? reject(new Error(stderr)) : resolve(stdout),
+      ),
+    );
+    expect(generated === readFileSync(path.join(ENCODER_DIR, "../../../durable-objects/apiserver/protobuf-schemas/k8s.ts"), "utf8")).toBe(true);
   }, 300_000);
 
   it("randomly filled objects of every decoded kind (every schema field) decode to encoding/json's JSON", async () => {

@@ -111,7 +111,7 @@ describe("protobuf wire specifics (hand-encoded bytes)", () => {
     expect(embedded.code).toBe(415);
     expect(failure(() => decode("rbac.authorization.k8s.io/v1", "ClusterRole", [0x10, 0x01])).code).toBe(400);
     expect(failure(() => decode("v1", "Pod", [0x12, 0x09, 0x00])).code).toBe(400);
-    const kind = failure(() => decode("storage.k8s.io/v1", "StorageClass", []));
+    const kind = failure(() => decode("apiextensions.k8s.io/v1", "CustomResourceDefinition", []));
     expect(kind.code).toBe(415);
     expect(kind.message).toContain("application/json");
   });
@@ -143,7 +143,7 @@ describe("apiserver protobuf bodies", () => {
   it("unknown kinds and fields are 415, garbage is 400, state unchanged", async () => {
     const { api } = newServer();
     const rv = api.resourceVersion;
-    const r1 = await post(api, "/apis/storage.k8s.io/v1/storageclasses", envelope("storage.k8s.io/v1", "StorageClass", new Uint8Array()));
+    const r1 = await post(api, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", envelope("apiextensions.k8s.io/v1", "CustomResourceDefinition", new Uint8Array()));
     expect(r1.status).toBe(415);
     expect((await r1.json()).reason).toBe("UnsupportedMediaType");
     const r0 = await post(api, "/api/v1/namespaces/default/configmaps", envelope("v1", "ConfigMap", [0x0a, 0x03, 0x0a, 0x01, 0x78, 0x70, 0x01]));

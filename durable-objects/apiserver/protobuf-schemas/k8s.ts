@@ -2,6 +2,137 @@
 import type { Messages } from "./types.js";
 
 export const MESSAGES: Messages = {
+  "admissionregistration/v1.AuditAnnotation": {
+    1: { name: "key", type: "string" },
+    2: { name: "valueExpression", type: "string" },
+  },
+  "admissionregistration/v1.ExpressionWarning": {
+    2: { name: "fieldRef", type: "string" },
+    3: { name: "warning", type: "string" },
+  },
+  "admissionregistration/v1.MatchCondition": {
+    1: { name: "name", type: "string" },
+    2: { name: "expression", type: "string" },
+  },
+  "admissionregistration/v1.MatchResources": {
+    1: { name: "namespaceSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    2: { name: "objectSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    3: { name: "resourceRules", type: "admissionregistration/v1.NamedRuleWithOperations", repeated: true, omitempty: true },
+    4: { name: "excludeResourceRules", type: "admissionregistration/v1.NamedRuleWithOperations", repeated: true, omitempty: true },
+    7: { name: "matchPolicy", type: "string", ptr: true, omitempty: true },
+  },
+  "admissionregistration/v1.MutatingWebhook": {
+    1: { name: "name", type: "string" },
+    2: { name: "clientConfig", type: "admissionregistration/v1.WebhookClientConfig" },
+    3: { name: "rules", type: "admissionregistration/v1.RuleWithOperations", repeated: true, omitempty: true },
+    4: { name: "failurePolicy", type: "string", ptr: true, omitempty: true },
+    9: { name: "matchPolicy", type: "string", ptr: true, omitempty: true },
+    5: { name: "namespaceSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    11: { name: "objectSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    6: { name: "sideEffects", type: "string", ptr: true },
+    7: { name: "timeoutSeconds", type: "int32", ptr: true, omitempty: true },
+    8: { name: "admissionReviewVersions", type: "string", repeated: true },
+    10: { name: "reinvocationPolicy", type: "string", ptr: true, omitempty: true },
+    12: { name: "matchConditions", type: "admissionregistration/v1.MatchCondition", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.MutatingWebhookConfiguration": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "webhooks", type: "admissionregistration/v1.MutatingWebhook", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.NamedRuleWithOperations": {
+    1: { name: "resourceNames", type: "string", repeated: true, omitempty: true },
+    2: { name: "", type: "admissionregistration/v1.RuleWithOperations", inline: true },
+  },
+  "admissionregistration/v1.ParamKind": {
+    1: { name: "apiVersion", type: "string", omitempty: true },
+    2: { name: "kind", type: "string", omitempty: true },
+  },
+  "admissionregistration/v1.ParamRef": {
+    1: { name: "name", type: "string", omitempty: true },
+    2: { name: "namespace", type: "string", omitempty: true },
+    3: { name: "selector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    4: { name: "parameterNotFoundAction", type: "string", ptr: true, omitempty: true },
+  },
+  "admissionregistration/v1.Rule": {
+    1: { name: "apiGroups", type: "string", repeated: true, omitempty: true },
+    2: { name: "apiVersions", type: "string", repeated: true, omitempty: true },
+    3: { name: "resources", type: "string", repeated: true, omitempty: true },
+    4: { name: "scope", type: "string", ptr: true, omitempty: true },
+  },
+  "admissionregistration/v1.RuleWithOperations": {
+    1: { name: "operations", type: "string", repeated: true, omitempty: true },
+    2: { name: "", type: "admissionregistration/v1.Rule", inline: true },
+  },
+  "admissionregistration/v1.ServiceReference": {
+    1: { name: "namespace", type: "string" },
+    2: { name: "name", type: "string" },
+    3: { name: "path", type: "string", ptr: true, omitempty: true },
+    4: { name: "port", type: "int32", ptr: true, omitempty: true },
+  },
+  "admissionregistration/v1.TypeChecking": {
+    1: { name: "expressionWarnings", type: "admissionregistration/v1.ExpressionWarning", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingAdmissionPolicy": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "admissionregistration/v1.ValidatingAdmissionPolicySpec", omitempty: true },
+    3: { name: "status", type: "admissionregistration/v1.ValidatingAdmissionPolicyStatus", omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingAdmissionPolicyBinding": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "admissionregistration/v1.ValidatingAdmissionPolicyBindingSpec", omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingAdmissionPolicyBindingSpec": {
+    1: { name: "policyName", type: "string", omitempty: true },
+    2: { name: "paramRef", type: "admissionregistration/v1.ParamRef", ptr: true, omitempty: true },
+    3: { name: "matchResources", type: "admissionregistration/v1.MatchResources", ptr: true, omitempty: true },
+    4: { name: "validationActions", type: "string", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingAdmissionPolicySpec": {
+    1: { name: "paramKind", type: "admissionregistration/v1.ParamKind", ptr: true, omitempty: true },
+    2: { name: "matchConstraints", type: "admissionregistration/v1.MatchResources", ptr: true, omitempty: true },
+    3: { name: "validations", type: "admissionregistration/v1.Validation", repeated: true, omitempty: true },
+    4: { name: "failurePolicy", type: "string", ptr: true, omitempty: true },
+    5: { name: "auditAnnotations", type: "admissionregistration/v1.AuditAnnotation", repeated: true, omitempty: true },
+    6: { name: "matchConditions", type: "admissionregistration/v1.MatchCondition", repeated: true, omitempty: true },
+    7: { name: "variables", type: "admissionregistration/v1.Variable", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingAdmissionPolicyStatus": {
+    1: { name: "observedGeneration", type: "int64", omitempty: true },
+    2: { name: "typeChecking", type: "admissionregistration/v1.TypeChecking", ptr: true, omitempty: true },
+    3: { name: "conditions", type: "meta/v1.Condition", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingWebhook": {
+    1: { name: "name", type: "string" },
+    2: { name: "clientConfig", type: "admissionregistration/v1.WebhookClientConfig" },
+    3: { name: "rules", type: "admissionregistration/v1.RuleWithOperations", repeated: true, omitempty: true },
+    4: { name: "failurePolicy", type: "string", ptr: true, omitempty: true },
+    9: { name: "matchPolicy", type: "string", ptr: true, omitempty: true },
+    5: { name: "namespaceSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    10: { name: "objectSelector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+    6: { name: "sideEffects", type: "string", ptr: true },
+    7: { name: "timeoutSeconds", type: "int32", ptr: true, omitempty: true },
+    8: { name: "admissionReviewVersions", type: "string", repeated: true },
+    11: { name: "matchConditions", type: "admissionregistration/v1.MatchCondition", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.ValidatingWebhookConfiguration": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "webhooks", type: "admissionregistration/v1.ValidatingWebhook", repeated: true, omitempty: true },
+  },
+  "admissionregistration/v1.Validation": {
+    1: { name: "expression", type: "string" },
+    2: { name: "message", type: "string", omitempty: true },
+    3: { name: "reason", type: "string", ptr: true, omitempty: true },
+    4: { name: "messageExpression", type: "string", omitempty: true },
+  },
+  "admissionregistration/v1.Variable": {
+    1: { name: "name", type: "string" },
+    2: { name: "expression", type: "string" },
+  },
+  "admissionregistration/v1.WebhookClientConfig": {
+    3: { name: "url", type: "string", ptr: true, omitempty: true },
+    1: { name: "service", type: "admissionregistration/v1.ServiceReference", ptr: true, omitempty: true },
+    2: { name: "caBundle", type: "bytes", omitempty: true },
+  },
   "apps/v1.ControllerRevision": {
     1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
     2: { name: "data", type: "rawjson", omitempty: true },
@@ -270,6 +401,128 @@ export const MESSAGES: Messages = {
   "autoscaling/v1.ScaleStatus": {
     1: { name: "replicas", type: "int32" },
     2: { name: "selector", type: "string", omitempty: true },
+  },
+  "autoscaling/v2.ContainerResourceMetricSource": {
+    1: { name: "name", type: "string" },
+    2: { name: "target", type: "autoscaling/v2.MetricTarget" },
+    3: { name: "container", type: "string" },
+  },
+  "autoscaling/v2.ContainerResourceMetricStatus": {
+    1: { name: "name", type: "string" },
+    2: { name: "current", type: "autoscaling/v2.MetricValueStatus" },
+    3: { name: "container", type: "string" },
+  },
+  "autoscaling/v2.CrossVersionObjectReference": {
+    1: { name: "kind", type: "string" },
+    2: { name: "name", type: "string" },
+    3: { name: "apiVersion", type: "string", omitempty: true },
+  },
+  "autoscaling/v2.ExternalMetricSource": {
+    1: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+    2: { name: "target", type: "autoscaling/v2.MetricTarget" },
+  },
+  "autoscaling/v2.ExternalMetricStatus": {
+    1: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+    2: { name: "current", type: "autoscaling/v2.MetricValueStatus" },
+  },
+  "autoscaling/v2.HPAScalingPolicy": {
+    1: { name: "type", type: "string" },
+    2: { name: "value", type: "int32" },
+    3: { name: "periodSeconds", type: "int32" },
+  },
+  "autoscaling/v2.HPAScalingRules": {
+    3: { name: "stabilizationWindowSeconds", type: "int32", ptr: true, omitempty: true },
+    1: { name: "selectPolicy", type: "string", ptr: true, omitempty: true },
+    2: { name: "policies", type: "autoscaling/v2.HPAScalingPolicy", repeated: true, omitempty: true },
+    4: { name: "tolerance", type: "quantity", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.HorizontalPodAutoscaler": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "autoscaling/v2.HorizontalPodAutoscalerSpec", omitempty: true },
+    3: { name: "status", type: "autoscaling/v2.HorizontalPodAutoscalerStatus", omitempty: true },
+  },
+  "autoscaling/v2.HorizontalPodAutoscalerBehavior": {
+    1: { name: "scaleUp", type: "autoscaling/v2.HPAScalingRules", ptr: true, omitempty: true },
+    2: { name: "scaleDown", type: "autoscaling/v2.HPAScalingRules", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.HorizontalPodAutoscalerCondition": {
+    1: { name: "type", type: "string" },
+    2: { name: "status", type: "string" },
+    3: { name: "lastTransitionTime", type: "time", omitempty: true },
+    4: { name: "reason", type: "string", omitempty: true },
+    5: { name: "message", type: "string", omitempty: true },
+  },
+  "autoscaling/v2.HorizontalPodAutoscalerSpec": {
+    1: { name: "scaleTargetRef", type: "autoscaling/v2.CrossVersionObjectReference" },
+    2: { name: "minReplicas", type: "int32", ptr: true, omitempty: true },
+    3: { name: "maxReplicas", type: "int32" },
+    4: { name: "metrics", type: "autoscaling/v2.MetricSpec", repeated: true, omitempty: true },
+    5: { name: "behavior", type: "autoscaling/v2.HorizontalPodAutoscalerBehavior", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.HorizontalPodAutoscalerStatus": {
+    1: { name: "observedGeneration", type: "int64", ptr: true, omitempty: true },
+    2: { name: "lastScaleTime", type: "time", ptr: true, omitempty: true },
+    3: { name: "currentReplicas", type: "int32", omitempty: true },
+    4: { name: "desiredReplicas", type: "int32" },
+    5: { name: "currentMetrics", type: "autoscaling/v2.MetricStatus", repeated: true },
+    6: { name: "conditions", type: "autoscaling/v2.HorizontalPodAutoscalerCondition", repeated: true, omitempty: true },
+  },
+  "autoscaling/v2.MetricIdentifier": {
+    1: { name: "name", type: "string" },
+    2: { name: "selector", type: "meta/v1.LabelSelector", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.MetricSpec": {
+    1: { name: "type", type: "string" },
+    2: { name: "object", type: "autoscaling/v2.ObjectMetricSource", ptr: true, omitempty: true },
+    3: { name: "pods", type: "autoscaling/v2.PodsMetricSource", ptr: true, omitempty: true },
+    4: { name: "resource", type: "autoscaling/v2.ResourceMetricSource", ptr: true, omitempty: true },
+    7: { name: "containerResource", type: "autoscaling/v2.ContainerResourceMetricSource", ptr: true, omitempty: true },
+    5: { name: "external", type: "autoscaling/v2.ExternalMetricSource", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.MetricStatus": {
+    1: { name: "type", type: "string" },
+    2: { name: "object", type: "autoscaling/v2.ObjectMetricStatus", ptr: true, omitempty: true },
+    3: { name: "pods", type: "autoscaling/v2.PodsMetricStatus", ptr: true, omitempty: true },
+    4: { name: "resource", type: "autoscaling/v2.ResourceMetricStatus", ptr: true, omitempty: true },
+    7: { name: "containerResource", type: "autoscaling/v2.ContainerResourceMetricStatus", ptr: true, omitempty: true },
+    5: { name: "external", type: "autoscaling/v2.ExternalMetricStatus", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.MetricTarget": {
+    1: { name: "type", type: "string" },
+    2: { name: "value", type: "quantity", ptr: true, omitempty: true },
+    3: { name: "averageValue", type: "quantity", ptr: true, omitempty: true },
+    4: { name: "averageUtilization", type: "int32", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.MetricValueStatus": {
+    1: { name: "value", type: "quantity", ptr: true, omitempty: true },
+    2: { name: "averageValue", type: "quantity", ptr: true, omitempty: true },
+    3: { name: "averageUtilization", type: "int32", ptr: true, omitempty: true },
+  },
+  "autoscaling/v2.ObjectMetricSource": {
+    1: { name: "describedObject", type: "autoscaling/v2.CrossVersionObjectReference" },
+    2: { name: "target", type: "autoscaling/v2.MetricTarget" },
+    3: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+  },
+  "autoscaling/v2.ObjectMetricStatus": {
+    1: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+    2: { name: "current", type: "autoscaling/v2.MetricValueStatus" },
+    3: { name: "describedObject", type: "autoscaling/v2.CrossVersionObjectReference" },
+  },
+  "autoscaling/v2.PodsMetricSource": {
+    1: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+    2: { name: "target", type: "autoscaling/v2.MetricTarget" },
+  },
+  "autoscaling/v2.PodsMetricStatus": {
+    1: { name: "metric", type: "autoscaling/v2.MetricIdentifier" },
+    2: { name: "current", type: "autoscaling/v2.MetricValueStatus" },
+  },
+  "autoscaling/v2.ResourceMetricSource": {
+    1: { name: "name", type: "string" },
+    2: { name: "target", type: "autoscaling/v2.MetricTarget" },
+  },
+  "autoscaling/v2.ResourceMetricStatus": {
+    1: { name: "name", type: "string" },
+    2: { name: "current", type: "autoscaling/v2.MetricValueStatus" },
   },
   "batch/v1.CronJob": {
     1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
@@ -1627,6 +1880,13 @@ export const MESSAGES: Messages = {
     4: { name: "effect", type: "string", omitempty: true },
     5: { name: "tolerationSeconds", type: "int64", ptr: true, omitempty: true },
   },
+  "core/v1.TopologySelectorLabelRequirement": {
+    1: { name: "key", type: "string" },
+    2: { name: "values", type: "string", repeated: true },
+  },
+  "core/v1.TopologySelectorTerm": {
+    1: { name: "matchLabelExpressions", type: "core/v1.TopologySelectorLabelRequirement", repeated: true, omitempty: true },
+  },
   "core/v1.TopologySpreadConstraint": {
     1: { name: "maxSkew", type: "int32" },
     2: { name: "topologyKey", type: "string" },
@@ -1864,9 +2124,78 @@ export const MESSAGES: Messages = {
     1: { name: "uid", type: "string", ptr: true, omitempty: true },
     2: { name: "resourceVersion", type: "string", ptr: true, omitempty: true },
   },
+  "networking/v1.HTTPIngressPath": {
+    1: { name: "path", type: "string", omitempty: true },
+    3: { name: "pathType", type: "string", ptr: true },
+    2: { name: "backend", type: "networking/v1.IngressBackend" },
+  },
+  "networking/v1.HTTPIngressRuleValue": {
+    1: { name: "paths", type: "networking/v1.HTTPIngressPath", repeated: true },
+  },
   "networking/v1.IPBlock": {
     1: { name: "cidr", type: "string" },
     2: { name: "except", type: "string", repeated: true, omitempty: true },
+  },
+  "networking/v1.Ingress": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "networking/v1.IngressSpec", omitempty: true },
+    3: { name: "status", type: "networking/v1.IngressStatus", omitempty: true },
+  },
+  "networking/v1.IngressBackend": {
+    4: { name: "service", type: "networking/v1.IngressServiceBackend", ptr: true, omitempty: true },
+    3: { name: "resource", type: "core/v1.TypedLocalObjectReference", ptr: true, omitempty: true },
+  },
+  "networking/v1.IngressClass": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "networking/v1.IngressClassSpec", omitempty: true },
+  },
+  "networking/v1.IngressClassParametersReference": {
+    1: { name: "apiGroup", type: "string", ptr: true, omitempty: true },
+    2: { name: "kind", type: "string" },
+    3: { name: "name", type: "string" },
+    4: { name: "scope", type: "string", ptr: true },
+    5: { name: "namespace", type: "string", ptr: true, omitempty: true },
+  },
+  "networking/v1.IngressClassSpec": {
+    1: { name: "controller", type: "string", omitempty: true },
+    2: { name: "parameters", type: "networking/v1.IngressClassParametersReference", ptr: true, omitempty: true },
+  },
+  "networking/v1.IngressLoadBalancerIngress": {
+    1: { name: "ip", type: "string", omitempty: true },
+    2: { name: "hostname", type: "string", omitempty: true },
+    4: { name: "ports", type: "networking/v1.IngressPortStatus", repeated: true, omitempty: true },
+  },
+  "networking/v1.IngressLoadBalancerStatus": {
+    1: { name: "ingress", type: "networking/v1.IngressLoadBalancerIngress", repeated: true, omitempty: true },
+  },
+  "networking/v1.IngressPortStatus": {
+    1: { name: "port", type: "int32" },
+    2: { name: "protocol", type: "string" },
+    3: { name: "error", type: "string", ptr: true, omitempty: true },
+  },
+  "networking/v1.IngressRule": {
+    1: { name: "host", type: "string", omitempty: true },
+    2: { name: "", type: "networking/v1.IngressRuleValue", inline: true },
+  },
+  "networking/v1.IngressRuleValue": {
+    1: { name: "http", type: "networking/v1.HTTPIngressRuleValue", ptr: true, omitempty: true },
+  },
+  "networking/v1.IngressServiceBackend": {
+    1: { name: "name", type: "string" },
+    2: { name: "port", type: "networking/v1.ServiceBackendPort", omitempty: true },
+  },
+  "networking/v1.IngressSpec": {
+    4: { name: "ingressClassName", type: "string", ptr: true, omitempty: true },
+    1: { name: "defaultBackend", type: "networking/v1.IngressBackend", ptr: true, omitempty: true },
+    2: { name: "tls", type: "networking/v1.IngressTLS", repeated: true, omitempty: true },
+    3: { name: "rules", type: "networking/v1.IngressRule", repeated: true, omitempty: true },
+  },
+  "networking/v1.IngressStatus": {
+    1: { name: "loadBalancer", type: "networking/v1.IngressLoadBalancerStatus", omitempty: true },
+  },
+  "networking/v1.IngressTLS": {
+    1: { name: "hosts", type: "string", repeated: true, omitempty: true },
+    2: { name: "secretName", type: "string", omitempty: true },
   },
   "networking/v1.NetworkPolicy": {
     1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
@@ -1895,6 +2224,23 @@ export const MESSAGES: Messages = {
     2: { name: "ingress", type: "networking/v1.NetworkPolicyIngressRule", repeated: true, omitempty: true },
     3: { name: "egress", type: "networking/v1.NetworkPolicyEgressRule", repeated: true, omitempty: true },
     4: { name: "policyTypes", type: "string", repeated: true, omitempty: true },
+  },
+  "networking/v1.ServiceBackendPort": {
+    1: { name: "name", type: "string", omitempty: true },
+    2: { name: "number", type: "int32", omitempty: true },
+  },
+  "node/v1.Overhead": {
+    1: { name: "podFixed", type: "map", value: "quantity", omitempty: true },
+  },
+  "node/v1.RuntimeClass": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "handler", type: "string" },
+    3: { name: "overhead", type: "node/v1.Overhead", ptr: true, omitempty: true },
+    4: { name: "scheduling", type: "node/v1.Scheduling", ptr: true, omitempty: true },
+  },
+  "node/v1.Scheduling": {
+    1: { name: "nodeSelector", type: "map", value: "string", omitempty: true },
+    2: { name: "tolerations", type: "core/v1.Toleration", repeated: true, omitempty: true },
   },
   "policy/v1.Eviction": {
     1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
@@ -1964,10 +2310,93 @@ export const MESSAGES: Messages = {
     3: { name: "name", type: "string" },
     4: { name: "namespace", type: "string", omitempty: true },
   },
+  "scheduling/v1.PriorityClass": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "value", type: "int32" },
+    3: { name: "globalDefault", type: "bool", omitempty: true },
+    4: { name: "description", type: "string", omitempty: true },
+    5: { name: "preemptionPolicy", type: "string", ptr: true, omitempty: true },
+  },
+  "storage/v1.CSIDriver": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "storage/v1.CSIDriverSpec" },
+  },
+  "storage/v1.CSIDriverSpec": {
+    1: { name: "attachRequired", type: "bool", ptr: true, omitempty: true },
+    2: { name: "podInfoOnMount", type: "bool", ptr: true, omitempty: true },
+    3: { name: "volumeLifecycleModes", type: "string", repeated: true, omitempty: true },
+    4: { name: "storageCapacity", type: "bool", ptr: true, omitempty: true },
+    5: { name: "fsGroupPolicy", type: "string", ptr: true, omitempty: true },
+    6: { name: "tokenRequests", type: "storage/v1.TokenRequest", repeated: true, omitempty: true },
+    7: { name: "requiresRepublish", type: "bool", ptr: true, omitempty: true },
+    8: { name: "seLinuxMount", type: "bool", ptr: true, omitempty: true },
+    9: { name: "nodeAllocatableUpdatePeriodSeconds", type: "int64", ptr: true, omitempty: true },
+    10: { name: "serviceAccountTokenInSecrets", type: "bool", ptr: true, omitempty: true },
+    11: { name: "preventPodSchedulingIfMissing", type: "bool", ptr: true, omitempty: true },
+  },
+  "storage/v1.CSINode": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "storage/v1.CSINodeSpec" },
+  },
+  "storage/v1.CSINodeDriver": {
+    1: { name: "name", type: "string" },
+    2: { name: "nodeID", type: "string" },
+    3: { name: "topologyKeys", type: "string", repeated: true },
+    4: { name: "allocatable", type: "storage/v1.VolumeNodeResources", ptr: true, omitempty: true },
+  },
+  "storage/v1.CSINodeSpec": {
+    1: { name: "drivers", type: "storage/v1.CSINodeDriver", repeated: true },
+  },
+  "storage/v1.StorageClass": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "provisioner", type: "string" },
+    3: { name: "parameters", type: "map", value: "string", omitempty: true },
+    4: { name: "reclaimPolicy", type: "string", ptr: true, omitempty: true },
+    5: { name: "mountOptions", type: "string", repeated: true, omitempty: true },
+    6: { name: "allowVolumeExpansion", type: "bool", ptr: true, omitempty: true },
+    7: { name: "volumeBindingMode", type: "string", ptr: true, omitempty: true },
+    8: { name: "allowedTopologies", type: "core/v1.TopologySelectorTerm", repeated: true, omitempty: true },
+  },
+  "storage/v1.TokenRequest": {
+    1: { name: "audience", type: "string" },
+    2: { name: "expirationSeconds", type: "int64", ptr: true, omitempty: true },
+  },
+  "storage/v1.VolumeAttachment": {
+    1: { name: "metadata", type: "meta/v1.ObjectMeta", omitempty: true },
+    2: { name: "spec", type: "storage/v1.VolumeAttachmentSpec" },
+    3: { name: "status", type: "storage/v1.VolumeAttachmentStatus", omitempty: true },
+  },
+  "storage/v1.VolumeAttachmentSource": {
+    1: { name: "persistentVolumeName", type: "string", ptr: true, omitempty: true },
+    2: { name: "inlineVolumeSpec", type: "core/v1.PersistentVolumeSpec", ptr: true, omitempty: true },
+  },
+  "storage/v1.VolumeAttachmentSpec": {
+    1: { name: "attacher", type: "string" },
+    2: { name: "source", type: "storage/v1.VolumeAttachmentSource" },
+    3: { name: "nodeName", type: "string" },
+  },
+  "storage/v1.VolumeAttachmentStatus": {
+    1: { name: "attached", type: "bool" },
+    2: { name: "attachmentMetadata", type: "map", value: "string", omitempty: true },
+    3: { name: "attachError", type: "storage/v1.VolumeError", ptr: true, omitempty: true },
+    4: { name: "detachError", type: "storage/v1.VolumeError", ptr: true, omitempty: true },
+  },
+  "storage/v1.VolumeError": {
+    1: { name: "time", type: "time", omitempty: true },
+    2: { name: "message", type: "string", omitempty: true },
+    3: { name: "errorCode", type: "int32", ptr: true, omitempty: true },
+  },
+  "storage/v1.VolumeNodeResources": {
+    1: { name: "count", type: "int32", ptr: true, omitempty: true },
+  },
 };
 
 /** `apiVersion/kind` of a top-level object to its message. */
 export const KINDS: Record<string, string> = {
+  "admissionregistration.k8s.io/v1/MutatingWebhookConfiguration": "admissionregistration/v1.MutatingWebhookConfiguration",
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicy": "admissionregistration/v1.ValidatingAdmissionPolicy",
+  "admissionregistration.k8s.io/v1/ValidatingAdmissionPolicyBinding": "admissionregistration/v1.ValidatingAdmissionPolicyBinding",
+  "admissionregistration.k8s.io/v1/ValidatingWebhookConfiguration": "admissionregistration/v1.ValidatingWebhookConfiguration",
   "apps/v1/ControllerRevision": "apps/v1.ControllerRevision",
   "apps/v1/DaemonSet": "apps/v1.DaemonSet",
   "apps/v1/Deployment": "apps/v1.Deployment",
@@ -1978,13 +2407,17 @@ export const KINDS: Record<string, string> = {
   "authorization.k8s.io/v1/SelfSubjectAccessReview": "authorization/v1.SelfSubjectAccessReview",
   "authorization.k8s.io/v1/SubjectAccessReview": "authorization/v1.SubjectAccessReview",
   "autoscaling/v1/Scale": "autoscaling/v1.Scale",
+  "autoscaling/v2/HorizontalPodAutoscaler": "autoscaling/v2.HorizontalPodAutoscaler",
   "batch/v1/CronJob": "batch/v1.CronJob",
   "batch/v1/Job": "batch/v1.Job",
   "certificates.k8s.io/v1/CertificateSigningRequest": "certificates/v1.CertificateSigningRequest",
   "coordination.k8s.io/v1/Lease": "coordination/v1.Lease",
   "discovery.k8s.io/v1/EndpointSlice": "discovery/v1.EndpointSlice",
   "events.k8s.io/v1/Event": "events/v1.Event",
+  "networking.k8s.io/v1/Ingress": "networking/v1.Ingress",
+  "networking.k8s.io/v1/IngressClass": "networking/v1.IngressClass",
   "networking.k8s.io/v1/NetworkPolicy": "networking/v1.NetworkPolicy",
+  "node.k8s.io/v1/RuntimeClass": "node/v1.RuntimeClass",
   "policy/v1/Eviction": "policy/v1.Eviction",
   "policy/v1/PodDisruptionBudget": "policy/v1.PodDisruptionBudget",
   "policy/v1beta1/Eviction": "policy/v1beta1.Eviction",
@@ -1992,6 +2425,11 @@ export const KINDS: Record<string, string> = {
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": "rbac/v1.ClusterRoleBinding",
   "rbac.authorization.k8s.io/v1/Role": "rbac/v1.Role",
   "rbac.authorization.k8s.io/v1/RoleBinding": "rbac/v1.RoleBinding",
+  "scheduling.k8s.io/v1/PriorityClass": "scheduling/v1.PriorityClass",
+  "storage.k8s.io/v1/CSIDriver": "storage/v1.CSIDriver",
+  "storage.k8s.io/v1/CSINode": "storage/v1.CSINode",
+  "storage.k8s.io/v1/StorageClass": "storage/v1.StorageClass",
+  "storage.k8s.io/v1/VolumeAttachment": "storage/v1.VolumeAttachment",
   "v1/Binding": "core/v1.Binding",
   "v1/ConfigMap": "core/v1.ConfigMap",
   "v1/DeleteOptions": "meta/v1.DeleteOptions",
