@@ -39,7 +39,7 @@ function encode(args: string[]): Promise<Encoded[]> {
     execFile(
       "go",
       ["run", ".", ...args],
-      { cwd: ENCODER_DIR, env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off" }, maxBuffer: 64 << 20, timeout: 280_000 },
+      { cwd: ENCODER_DIR, env: { ...process.env, GOFLAGS: "-mod=mod" }, maxBuffer: 64 << 20, timeout: 280_000 },
       (err, stdout, stderr) => {
         if (err) reject(new Error(`go run failed: ${stderr}`));
         else resolve(stdout.trim().split("\n").map((l) => JSON.parse(l) as Encoded));
@@ -89,7 +89,7 @@ describe.skipIf(!GO)("protobuf bodies from apimachinery's serializer", () => {
 
   it("the checked-in schema tables are what gen-schemas produces from k8s.io/api", async () => {
     const generated = await new Promise<string>((resolve, reject) =>
-      execFile("go", ["run", "./gen-schemas"], { cwd: ENCODER_DIR, env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off" }, maxBuffer: 64 << 20, timeout: 280_000 }, (err, stdout, stderr) =>
+      execFile("go", ["run", "./gen-schemas"], { cwd: ENCODER_DIR, env: { ...process.env, GOFLAGS: "-mod=mod" }, maxBuffer: 64 << 20, timeout: 280_000 }, (err, stdout, stderr) =>
         err ? reject(new Error(stderr)) : resolve(stdout),
       ),
     );
