@@ -9,6 +9,7 @@ import {
   setHeaderOptions,
   type V1Secret,
 } from "@kubernetes/client-node";
+import { createHash } from "node:crypto";
 
 export interface GVR {
   group: string;
@@ -99,6 +100,37 @@ export class RateLimiter {
 
 const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+type DispatcherOf = (cluster: unknown, agentOptions: Record<string, unknown>) => { close(): Promise<void> } | undefined;
+
+/**
+ * `kc` for API clients whose requests share keep-alive connections. client-node 2.0.1 builds a new undici
+ * Agent for every request (KubeConfig.applySecurityAuthentication -> createDispatcher), i.e. a new
+ * TLS connection and handshake per call; against a client-cert VIP that was most of the embedded
+ * default's CPU. The returned object inherits everything from `kc` (the caller's config is not
+ * touched) and hands out one dispatcher per distinct TLS setting: a rotated client certificate
+ * (exec plugins) gives a new key, a new agent, and the old one is closed once its requests finish.
+ */
+export function withSharedConnections(kc: KubeConfig): KubeConfig {
+  const shared = Object.create(kc) as KubeConfig;
+  const build = (kc as unknown as { createDispatcher: DispatcherOf }).createDispatcher;
+  let cached: { key: string; dispatcher: ReturnType<DispatcherOf> } | undefined;
+  (shared as unknown as { createDispatcher: DispatcherOf }).createDispatcher = function (this: KubeConfig, cluster, agentOptions) {
+    const opts = kc.createDispatcherOptions(cluster as never, agentOptions);
+    if (opts.type !== "agent") return build.call(this, cluster, agentOptions); // proxies, plain HTTP: as client-node does
+    const h = createHash("sha256");
+    for (const [k, v] of Object.entries(opts.connect ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+      h.update(`${k}=`).update(Buffer.isBuffer(v) ? v : String(v)).update("\0");
+    }
+    const key = h.digest("hex");
+    if (cached?.key !== key) {
+      void cached?.dispatcher?.close().catch(() => {});
+      cached = { key, dispatcher: build.call(this, cluster, agentOptions) };
+    }
+    return cached.dispatcher;
+  };
+  return shared;
+}
+
 export class Kube {
   readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
@@ -108,8 +140,9 @@ export class Kube {
     readonly kc: KubeConfig,
     opts: { qps?: number; burst?: number } = {},
   ) {
-    this.custom = kc.makeApiClient(CustomObjectsApi);
-    this.core = kc.makeApiClient(CoreV1Api);
+    const shared = withSharedConnections(kc);
+    this.custom = shared.makeApiClient(CustomObjectsApi);
+    this.core = shared.makeApiClient(CoreV1Api);
     this.limiter = new RateLimiter(opts.qps ?? 0, opts.burst);
   }
 
