@@ -161,7 +161,10 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
     const custom = mgmt.makeApiClient(k8s.CustomObjectsApi);
     const victim = WORKERS[1];
     await custom.deleteNamespacedCustomObject({ group: "cluster.x-k8s.io", version: "v1beta2", namespace: NS, plural: "machines", name: victim });
-    await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name: victim });
+    // The Machine's deletion cascades to its DevMachine (ownerReference): it may be gone already.
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name: victim }).catch((e) => {
+      if (e?.code !== 404) throw e;
+    });
     await until(async () => {
       const nodes = await kubectlJson(workloadKubeconfig, ["get", "nodes"]);
       return !nodes.items.some((n: any) => n.metadata.name === victim) && nodes.items.length === 4;
@@ -183,7 +186,12 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
     const remaining = [...CPS, WORKERS[0]];
     for (const m of remaining) {
       await custom.deleteNamespacedCustomObject({ group: "cluster.x-k8s.io", version: "v1beta2", namespace: NS, plural: "machines", name: m });
-      await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name: m });
+      // The Machine's deletion cascades to its DevMachine (ownerReference): it may be gone already.
+      await custom
+        .deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name: m })
+        .catch((e) => {
+          if (e?.code !== 404) throw e;
+        });
     }
     await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devclusters", name: CLUSTER });
     await custom.deleteNamespacedCustomObject({ group: "cluster.x-k8s.io", version: "v1beta2", namespace: NS, plural: "clusters", name: CLUSTER });
