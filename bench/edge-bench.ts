@@ -128,7 +128,7 @@ async function spawnEdgeProcess(): Promise<{ url: string; token: string; pid: nu
 }
 
 /** `pid` and all its descendants, with their command names. */
-function processTree(pid: number): Array<{ pid: number; name: string }> {
+export function processTree(pid: number): Array<{ pid: number; name: string }> {
   const parent = new Map<number, number>();
   const names = new Map<number, string>();
   for (const d of readdirSync("/proc")) {
@@ -163,7 +163,7 @@ function treeRss(pid: number): Record<string, number> {
   return by;
 }
 
-function rss(pid: number): number {
+export function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) * 1024 : 0;
 }

@@ -1,7 +1,8 @@
-// `npm run bench [-- --only edge|vip] [--requests N] [--clusters N] [--objects N]`: runs the benchmarks
+// `npm run bench [-- --only edge|controller|vip] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
 // and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
 import { parseArgs } from "node:util";
 import { machineInfo, writeSection } from "./report.js";
+import { benchController } from "./controller-bench.js";
 import { runEdgeBench } from "./edge-bench.js";
 import { benchVipCerts } from "./vip-bench.js";
 
@@ -11,6 +12,7 @@ const { values } = parseArgs({
     requests: { type: "string" },
     clusters: { type: "string" },
     objects: { type: "string" },
+    workers: { type: "string" },
     quick: { type: "boolean" },
     "no-write": { type: "boolean" },
   },
@@ -27,6 +29,16 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
         requests: num(values.requests, 300, 2000),
         clusters: num(values.clusters, 50, 1000),
         objectsPerCluster: num(values.objects, 30, 30),
+      }),
+  },
+  controller: {
+    title: "Controller: embedded default from nothing to all machines ready, VIP GET latency, RSS per cluster",
+    run: () =>
+      benchController({
+        quick: values.quick,
+        clusters: num(values.clusters, 10, 100),
+        workers: num(values.workers, 3, 3),
+        requests: num(values.requests, 300, 2000),
       }),
   },
   vip: {

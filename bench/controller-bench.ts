@@ -1,0 +1,280 @@
+// Controller benchmark: the embedded default provisioning N clusters (1 control plane + W workers,
+// zero startup durations) from nothing to every DevMachine ready, GET node latency through the VIPs
+// with the admin client certificate of a written kubeconfig, and RSS per cluster.
+// The stack runs as its own process (bench/controller-stack.ts, the same wiring as `npm start`) so
+// that /proc RSS is the controller's and workerd's, not this client's; it reports its own timings.
+// Run alone: `npx tsx bench/controller-bench.ts [--quick]`.
+import { spawn } from "node:child_process";
+import https from "node:https";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { parse as parseYaml } from "yaml";
+import { processTree, rss } from "./edge-bench.js";
+import { mb, ms, percentile } from "./report.js";
+
+export interface ControllerBenchOptions {
+  /** Clusters (default 100; quick: 10). */
+  clusters?: number;
+  /** Workers per cluster (default 3); always 1 control plane. */
+  workers?: number;
+  /** Sequential GETs per latency measurement (default 2000; quick: 300). */
+  requests?: number;
+  quick?: boolean;
+  /** Controller reconciles at once (default 10, as `npm start`). */
+  concurrency?: number;
+  log?: (line: string) => void;
+}
+
+interface Done {
+  marks: Record<string, number>;
+  reconciles: Record<string, number>;
+  edgeCalls: Record<string, number>;
+  kubeCalls: Record<string, number>;
+  progress: Array<[number, number]>;
+  names: string[];
+  namespace: string;
+  kubeconfigs: string[];
+}
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+function startStack(args: string[]) {
+  const child = spawn(process.execPath, [...(process.env.CONTROLLER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "bench/controller-stack.ts", ...args], {
+    cwd: ROOT,
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const waiters: Array<{ event: string; resolve: (o: any) => void; reject: (e: Error) => void }> = [];
+  createInterface({ input: child.stdout! }).on("line", (line) => {
+    let o: any;
+    try {
+      o = JSON.parse(line);
+    } catch {
+      return;
+    }
+    for (const w of [...waiters]) {
+      if (o.event === w.event) w.resolve(o);
+      else if (o.event === "error") w.reject(new Error(`stack failed: ${o.message}`));
+      else continue;
+      waiters.splice(waiters.indexOf(w), 1);
+    }
+  });
+  void exited.then((code) => {
+    for (const w of waiters.splice(0)) w.reject(new Error(`stack exited (${code}) while waiting for ${w.event}`));
+  });
+  return {
+    pid: child.pid!,
+    wait: <T,>(event: string) => new Promise<T>((resolve, reject) => waiters.push({ event, resolve, reject })),
+    send: (line: string) => child.stdin!.write(line + "\n"),
+    stop: async () => {
+      child.kill("SIGTERM");
+      return exited;
+    },
+  };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100 on Linux)
+}
+
+interface Usage {
+  node: number;
+  workerd: number;
+  nodeCpu: number;
+  workerdCpu: number;
+}
+
+/** RSS and CPU time of the stack process (node: controller + driver + Miniflare host + edge front) and its workerd. */
+function stackUsage(pid: number): Usage {
+  let workerd = 0;
+  let workerdCpu = 0;
+  for (const p of processTree(pid)) {
+    if (p.name === "workerd") {
+      try {
+        workerd += rss(p.pid);
+        workerdCpu += cpuSeconds(p.pid);
+      } catch {
+        /* exited */
+      }
+    }
+  }
+  return { node: rss(pid), workerd, nodeCpu: cpuSeconds(pid), workerdCpu };
+}
+
+/** A keep-alive HTTPS client for one workload cluster, authenticated like kubectl with its kubeconfig. */
+function kubeClient(kubeconfigFile: string) {
+  const kc = parseYaml(readFileSync(kubeconfigFile, "utf8"));
+  const b64 = (s: string) => Buffer.from(s, "base64");
+  const server = new URL(kc.clusters[0].cluster.server);
+  const user = kc.users[0].user;
+  const agent = new https.Agent({
+    keepAlive: true,
+    maxSockets: 1,
+    ca: b64(kc.clusters[0].cluster["certificate-authority-data"]),
+    cert: b64(user["client-certificate-data"]),
+    key: b64(user["client-key-data"]),
+  });
+  const get = (p: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request({ agent, host: server.hostname, port: server.port, method: "GET", path: p, headers: { accept: "application/json" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+        res.on("error", reject);
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  return { get, close: () => agent.destroy() };
+}
+
+async function getNode(c: ReturnType<typeof kubeClient>, node: string): Promise<void> {
+  const r = await c.get(`/api/v1/nodes/${node}`);
+  if (r.status !== 200) throw new Error(`GET node ${node}: ${r.status} ${r.body.slice(0, 300)}`);
+  if (JSON.parse(r.body).metadata?.name !== node) throw new Error(`GET node ${node}: got ${r.body.slice(0, 200)}`);
+}
+
+async function timedGets(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return out.sort((a, b) => a - b);
+}
+
+const s = (msec: number) => `${(msec / 1000).toFixed(2)} s`;
+const stats = (xs: number[]) => `${ms(percentile(xs, 50))} | ${ms(percentile(xs, 99))} | ${ms(xs[xs.length - 1])}`;
+
+interface Run {
+  d: Done;
+  before: Usage;
+  after: Usage;
+  afterGets?: Usage;
+  single?: number[];
+  spread?: number[];
+}
+
+/** One run of the stack: drive `clusters` clusters to ready; with `requests`, also time GET node through the VIPs. */
+export async function runStack(o: { clusters: number; workers: number; concurrency: number; caKeys: "rsa" | "ecdsa"; requests?: number; spread: number; log: (l: string) => void }): Promise<Run> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "capim-ctrl-bench-"));
+  const stack = startStack([
+    "--clusters", String(o.clusters),
+    "--workers", String(o.workers),
+    "--concurrency", String(o.concurrency),
+    "--startup-duration", "0s",
+    "--ca-keys", o.caKeys,
+    "--state-dir", path.join(tmp, "state"),
+    "--kubeconfig-dir", path.join(tmp, "kubeconfigs"),
+  ]);
+  try {
+    await stack.wait("up");
+    await new Promise((r) => setTimeout(r, 1000)); // let start-up garbage settle before the baseline
+    const before = stackUsage(stack.pid);
+    o.log(`driving ${o.clusters} clusters x ${1 + o.workers} machines, ${o.caKeys} CAs`);
+    const done = stack.wait<Done>("done");
+    stack.send("go");
+    const d = await done;
+    const after = stackUsage(stack.pid);
+    if (!o.requests) return { d, before, after };
+
+    const N = o.requests;
+    const node = (cluster: string) => `${cluster}-cp-0`;
+    o.log(`GET node x${N} through one VIP`);
+    const one = kubeClient(d.kubeconfigs[0]);
+    for (let i = 0; i < 200; i++) await getNode(one, node(d.names[0])); // warm-up (TLS, JIT)
+    const single = await timedGets(N, () => getNode(one, node(d.names[0])));
+    one.close();
+    o.log(`GET node x${N} over ${o.spread} VIPs`);
+    const many = d.kubeconfigs.slice(0, o.spread).map(kubeClient);
+    for (let i = 0; i < o.spread * 10; i++) await getNode(many[i % o.spread], node(d.names[i % o.spread]));
+    const spread = await timedGets(N, (i) => getNode(many[i % o.spread], node(d.names[i % o.spread])));
+    for (const c of many) c.close();
+    return { d, before, after, afterGets: stackUsage(stack.pid), single, spread };
+  } finally {
+    await stack.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+export async function benchController(opts: ControllerBenchOptions = {}): Promise<string> {
+  const quick = opts.quick ?? false;
+  const CLUSTERS = opts.clusters ?? (quick ? 10 : 100);
+  const WORKERS = opts.workers ?? 3;
+  const N = opts.requests ?? (quick ? 300 : 2000);
+  const SPREAD = Math.min(20, CLUSTERS);
+  const concurrency = opts.concurrency ?? 10;
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const machines = CLUSTERS * (1 + WORKERS);
+  const common = { clusters: CLUSTERS, workers: WORKERS, concurrency, spread: SPREAD, log };
+
+  // The provider's own throughput: ECDSA cluster CAs, so that CAPI's part (RSA keygen) does not dominate.
+  const ec = await runStack({ ...common, caKeys: "ecdsa", requests: N });
+  // What `npm start` does: RSA-2048 CAs generated by the driver (as KCP would) on the way.
+  const rsa = await runStack({ ...common, caKeys: "rsa" });
+
+  const rate = (r: Run) => machines / (r.d.marks.allMachinesReady / 1000);
+  const at = (r: Run, frac: number) => r.d.progress.find(([, n]) => n >= frac * machines)?.[0] ?? NaN;
+  const both = (f: (r: Run) => string) => `${f(ec)} | ${f(rsa)}`;
+  const single = ec.single!;
+  const spread = ec.spread!;
+  const p99 = percentile(single, 99);
+  const perCluster = (k: "node" | "workerd") => `${((ec.after[k] - ec.before[k]) / CLUSTERS / 2 ** 20).toFixed(2)} MB`;
+  const fmt = (o: Record<string, number>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(", ");
+  return [
+    `${CLUSTERS} clusters x (1 control plane + ${WORKERS} workers) = ${machines} DevMachines, every step's startupDuration 0s, ` +
+      `controller concurrency ${concurrency}, management client unlimited QPS (as \`npm start\`). The stack (edge in workerd, ` +
+      "management API behind its VIP, controller, CAPI-playing driver) runs as its own process (bench/controller-stack.ts, " +
+      "the wiring of controller/local/main.ts) and reports its own timings; t = 0 when the driver starts (nothing exists yet). " +
+      "Two runs: cluster CAs with ECDSA P-256 keys (the provider's throughput) and with RSA-2048 keys as `npm start` and CAPI make them " +
+      "(the driver, playing KCP, generates 2 per cluster before that cluster's objects exist).",
+      "",
+    "| milestone | ECDSA CAs | RSA-2048 CAs (npm start) |",
+    "|---|---|---|",
+    `| driver created all CAPI objects (2 CAs per cluster, Cluster, Machines, DevCluster, DevMachines) | ${both((r) => s(r.d.marks.objectsCreated))} |`,
+    `| first VIP open | ${both((r) => s(r.d.marks.firstVipOpen))} |`,
+    `| all ${CLUSTERS} VIPs open | ${both((r) => s(r.d.marks.allVipsOpen))} |`,
+    `| first DevMachine ready | ${both((r) => s(r.d.marks.firstMachineReady))} |`,
+    `| 50% / 90% of DevMachines ready | ${both((r) => `${s(at(r, 0.5))} / ${s(at(r, 0.9))}`)} |`,
+    `| **all ${machines} DevMachines ready** | ${both((r) => `**${s(r.d.marks.allMachinesReady)}**`)} |`,
+    `| all clusters ready (kubeconfigs written) | ${both((r) => s(r.d.marks.allClustersReady))} |`,
+    `| **machines/s** (${machines} / time to all ready) | ${both((r) => `**${rate(r).toFixed(1)}**`)} |`,
+    `| CPU used meanwhile: stack node process / workerd (s) | ${both((r) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${(r.after.workerdCpu - r.before.workerdCpu).toFixed(1)}`)} |`,
+    "",
+    `Controller work (ECDSA run): reconciles ${fmt(ec.d.reconciles)}; edge admin calls ${fmt(ec.d.edgeCalls)}; ` +
+      `management API calls through Kube (controller and driver; the driver's Secret creates are not counted) ${fmt(ec.d.kubeCalls)}.`,
+    "",
+    `GET /api/v1/nodes/<control plane node> through the VIP (ECDSA run, after all clusters were ready): ${N} sequential requests, ` +
+      "one keep-alive HTTPS connection per VIP, Node https client (this process) presenting the admin client certificate from the written kubeconfig.",
+    "",
+    "| target | p50 | p99 | max |",
+    "|---|---|---|---|",
+    `| one VIP (${ec.d.names[0]}) | ${stats(single)} |`,
+    `| round-robin over ${SPREAD} VIPs | ${stats(spread)} |`,
+    "",
+    "RSS (ECDSA run) from /proc/<pid>/status VmRSS: node = the stack process (controller + driver + management VIP + Miniflare host and edge front), workerd = its child.",
+    "",
+    "| when | node RSS | workerd RSS |",
+    "|---|---|---|",
+    `| stack up, before the driver | ${mb(ec.before.node)} | ${mb(ec.before.workerd)} |`,
+    `| all ${CLUSTERS} clusters ready | ${mb(ec.after.node)} | ${mb(ec.after.workerd)} |`,
+    `| after the GET runs | ${mb(ec.afterGets!.node)} | ${mb(ec.afterGets!.workerd)} |`,
+    `| **per cluster** (ready - before) / ${CLUSTERS} | **${perCluster("node")}** | **${perCluster("workerd")}** |`,
+    "",
+    `Targets: >= 50 machines/s: **${rate(ec) >= 50 ? "met" : "missed"}** with ECDSA CAs (${rate(ec).toFixed(1)}/s), ` +
+      `**${rate(rsa) >= 50 ? "met" : "missed"}** with RSA CAs (${rate(rsa).toFixed(1)}/s); ` +
+      `VIP GET p99 < 10 ms: **${p99 < 10 ? "met" : "missed"}** (${ms(p99)}).`,
+  ].join("\n");
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const quick = process.argv.includes("--quick");
+  console.log(await benchController({ quick }));
+}

@@ -1,0 +1,142 @@
+// The embedded default (what `npm start` wires in controller/local/main.ts: edge in workerd, management
+// API, controller, CAPI-playing driver) in a process of its own, with timing hooks for the controller
+// benchmark. Its own process so that /proc RSS is the stack's, not the benchmark client's.
+// Protocol (JSON lines on stdout): {"event":"up"} once edge + management + controller are running;
+// the driver starts when a line "go" arrives on stdin; then {"event":"done", ...timings and counters}.
+// Kubeconfigs are written to --kubeconfig-dir as by `npm start`. SIGTERM stops everything.
+import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { pino } from "pino";
+import { Kube } from "../controller/kube.js";
+import { Driver } from "../controller/local/driver.js";
+import { startEdge } from "../controller/local/edge.js";
+import { startManagement } from "../controller/local/management.js";
+import { startController } from "../controller/manager.js";
+import { createMetrics } from "../controller/metrics.js";
+
+const { values } = parseArgs({
+  options: {
+    clusters: { type: "string", default: "100" },
+    "control-planes": { type: "string", default: "1" },
+    workers: { type: "string", default: "3" },
+    concurrency: { type: "string", default: "10" },
+    "startup-duration": { type: "string", default: "0s" },
+    "ca-keys": { type: "string", default: "rsa" },
+    "state-dir": { type: "string" },
+    "kubeconfig-dir": { type: "string" },
+  },
+});
+const clusters = Number(values.clusters);
+const stateDir = path.resolve(values["state-dir"]!);
+const kubeconfigDir = path.resolve(values["kubeconfig-dir"]!);
+const emit = (o: Record<string, unknown>) => process.stdout.write(JSON.stringify(o) + "\n");
+const log = pino({ name: "capim-bench", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+const token = randomBytes(24).toString("hex");
+
+// As in main.ts: Miniflare's SIGTERM handler would kill workerd and exit before we stop in order.
+const before = process.listeners("SIGTERM");
+const edge = await startEdge({ stateDir: path.join(stateDir, "edge"), tokens: { [token]: "default" } });
+for (const l of process.listeners("SIGTERM")) if (!before.includes(l)) process.removeListener("SIGTERM", l);
+const management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
+const metrics = createMetrics();
+const controller = await startController({
+  kubeConfig: management.kubeConfig,
+  edgeUrl: edge.url,
+  edgeToken: token,
+  vipHost: "127.0.0.1",
+  log,
+  metrics,
+  concurrency: Number(values.concurrency),
+  qps: 0,
+});
+
+// Counters for finding the bottleneck: edge admin calls by method (a wrapper on this instance only).
+const edgeCalls: Record<string, number> = {};
+const edgeAny = controller.edge as unknown as { call: (m: string, p: string, b?: unknown) => Promise<unknown> };
+const call = edgeAny.call.bind(controller.edge);
+edgeAny.call = (m, p, b) => {
+  const k = `${m} ${p.includes("/machines") ? "machine" : "cluster"}`;
+  edgeCalls[k] = (edgeCalls[k] ?? 0) + 1;
+  return call(m, p, b);
+};
+
+// Management API calls by method and kind, from the controller and the driver alike (both use Kube).
+const kubeCalls: Record<string, number> = {};
+for (const method of ["get", "list", "create", "patch", "patchStatus", "delete", "getSecret"] as const) {
+  const proto = Kube.prototype as unknown as Record<string, (...a: any[]) => Promise<unknown>>;
+  const orig = proto[method];
+  proto[method] = function (this: Kube, ...a: any[]) {
+    const k = `${method} ${method === "getSecret" ? "Secret" : (a[0] as { kind: string }).kind}`;
+    kubeCalls[k] = (kubeCalls[k] ?? 0) + 1;
+    return orig.apply(this, a);
+  };
+}
+
+let driver: Driver | undefined;
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  setTimeout(() => process.exit(1), 15_000).unref();
+  await driver?.stop().catch(() => {});
+  await controller.stop().catch(() => {});
+  await management.stop().catch(() => {});
+  await edge.stop().catch(() => {});
+  rmSync(stateDir, { recursive: true, force: true });
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop());
+
+async function drive(): Promise<void> {
+  const t0 = performance.now();
+  const since = () => Math.round(performance.now() - t0);
+  const marks: Record<string, number> = {};
+  const progress: Array<[number, number]> = [];
+  driver = new Driver({
+    kube: new Kube(management.kubeConfig),
+    log,
+    clusters,
+    controlPlanes: Number(values["control-planes"]),
+    workers: Number(values.workers),
+    provisioning: { startupDuration: values["startup-duration"]! },
+    kubeconfigDir,
+    caKeys: values["ca-keys"] === "ecdsa" ? "ecdsa" : "rsa",
+    onProgress: (p) => {
+      progress.push([since(), p.readyMachines]);
+      if (p.readyMachines > 0) marks.firstMachineReady ??= since();
+      if (p.readyMachines === p.totalMachines) marks.allMachinesReady ??= since();
+    },
+  });
+  const names = driver.names;
+  // VIPs: sampled every 5 ms in this process (the VipManager is the one the controller opens them on).
+  const vipTimer = setInterval(() => {
+    const open = names.filter((n) => controller.vip.isOpen(driver!.namespace, n)).length;
+    if (open > 0) marks.firstVipOpen ??= since();
+    if (open === names.length) {
+      marks.allVipsOpen ??= since();
+      clearInterval(vipTimer);
+    }
+  }, 5);
+  await driver.start();
+  marks.objectsCreated = since();
+  await driver.allReady();
+  marks.allClustersReady = since();
+  clearInterval(vipTimer);
+  const reconciles: Record<string, number> = {};
+  for (const v of (await metrics.reconcileTotal.get()).values) {
+    reconciles[`${v.labels.controller}/${v.labels.result}`] = v.value;
+  }
+  emit({ event: "done", marks, reconciles, edgeCalls, kubeCalls, progress, names, namespace: driver.namespace, kubeconfigs: names.map((n) => driver!.kubeconfigPath(n)) });
+}
+
+emit({ event: "up", pid: process.pid });
+const rl = createInterface({ input: process.stdin });
+rl.on("line", (line) => {
+  if (line.trim() === "go")
+    drive().catch((e) => {
+      emit({ event: "error", message: String((e as Error)?.stack ?? e) });
+    });
+});
