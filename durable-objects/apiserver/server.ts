@@ -442,9 +442,11 @@ export class ApiServer {
     if (ct === "application/strategic-merge-patch+json" && kind.custom) {
       throw new ApiError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
     }
+    const text = await readBodyText(req.request, this.maxBodyBytes);
+    // Read the live object only after the body has arrived: no await may separate this read from the
+    // write below, or a concurrent write would make a patch without resourceVersion look stale (409).
     const existing = this.ops.get(kind, ns, name);
     if (!existing && ct !== "application/apply-patch+yaml") throw errors.notFound(kind.group, kind.resource, name);
-    const text = await readBodyText(req.request, this.maxBodyBytes);
     const base = existing ? this.relabel(structuredClone(existing), req.gv) : undefined;
     const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
     let result: unknown;
