@@ -7,6 +7,7 @@ interface CrdVersion {
   served?: unknown;
   storage?: unknown;
   subresources?: { status?: unknown; scale?: unknown };
+  schema?: { openAPIV3Schema?: unknown };
 }
 
 interface CrdSpec {
@@ -91,7 +92,16 @@ export function kindFromCrd(crd: KubeObject): KindInfo | undefined {
     subresources: [...(hasStatus ? ["status"] : []), ...(storage.subresources?.scale ? ["scale"] : [])],
     hasStatusSubresource: hasStatus,
     custom: true,
+    ...schemasOf(versions),
   };
+}
+
+/** Each served version's openAPIV3Schema, so OpenAPI (kubectl explain, validation) describes the kind. */
+function schemasOf(versions: CrdVersion[]): { schemas?: Record<string, unknown> } {
+  const entries = versions
+    .filter((v) => v.schema?.openAPIV3Schema)
+    .map((v) => [v.name as string, v.schema!.openAPIV3Schema] as const);
+  return entries.length ? { schemas: Object.fromEntries(entries) } : {};
 }
 
 /** The status kube-apiserver's CRD controllers would write once the names are accepted (or not). */
