@@ -127,13 +127,16 @@ export class KindRegistry {
   private custom = new Map<string, KindInfo[]>(); // CRD name -> kinds it registered (one entry)
   private byResource = new Map<string, KindInfo>();
   private byKind = new Map<string, KindInfo>();
+  /** all(), built once per change: discovery reads it on every request. */
+  private list: KindInfo[] = [];
 
   constructor() {
     this.rebuild();
   }
 
+  /** Served kinds: a shared array, callers must not modify it (rebuilt when a CRD registers or goes). */
   all(): KindInfo[] {
-    return [...this.byResource.values()];
+    return this.list;
   }
 
   byGroupResource(group: string, resource: string): KindInfo | undefined {
@@ -179,5 +182,6 @@ export class KindRegistry {
       this.byResource.set(rk, k);
       this.byKind.set(`${k.group}/${k.kind}`, k);
     }
+    this.list = [...this.byResource.values()];
   }
 }

@@ -400,6 +400,7 @@ export class ApiServer {
       resource,
       matches,
       render,
+      encodingKey: req.table ? undefined : gv,
       bookmark: (rv, end) => ({
         kind: kindName,
         apiVersion: gv,

@@ -12,6 +12,12 @@ export interface WatchSpec {
   matches: (obj: KubeObject) => boolean;
   /** Turns a stored object into what goes on the wire (apiVersion relabel, Table rows). */
   render: (obj: KubeObject, type: OutType) => unknown;
+  /**
+   * Watchers with the same key render every object identically (e.g. plain JSON at one apiVersion),
+   * so a live event is rendered and serialized once for all of them. Absent: render per watcher
+   * (Table output, whose first event carries the column definitions).
+   */
+  encodingKey?: string;
   bookmark: (rv: number, initialEventsEnd: boolean) => unknown;
   allowBookmarks: boolean;
   /** Events sent before anything live (initial state, or a replay from the log). */
@@ -56,6 +62,10 @@ export function replay(log: readonly EventRecord[], since: number, group: string
   return out;
 }
 
+function eventLine(type: OutType, object: unknown): string {
+  return JSON.stringify({ type, object }) + "\n";
+}
+
 /** Queued chunks beyond which a watcher counts as stuck and is dropped (kube-apiserver does the same). */
 const MAX_BACKLOG = 10_000;
 
@@ -85,7 +95,7 @@ class Watcher {
   }
 
   send(type: OutType, object: unknown): boolean {
-    return this.write(JSON.stringify({ type, object }) + "\n");
+    return this.write(eventLine(type, object));
   }
 
   write(text: string): boolean {
@@ -169,13 +179,23 @@ export class WatchHub {
   }
 
   publish(event: EventRecord, previous: KubeObject | undefined): void {
+    // One serialization per (encoding, event type) for this event, shared by the watchers that match.
+    let lines: Map<string, string> | undefined;
     for (const w of [...this.watchers]) {
       const s = w.spec;
       if (s.group !== event.key.group || s.resource !== event.key.resource) continue;
       let t: WatchEventType | undefined;
       try {
         t = filterEvent(event.type, event.object, previous, s.matches);
-        if (t) w.send(t, s.render(event.object, t));
+        if (!t) continue;
+        if (s.encodingKey === undefined) {
+          w.send(t, s.render(event.object, t));
+          continue;
+        }
+        const key = `${t} ${s.encodingKey}`;
+        let line = (lines ??= new Map()).get(key);
+        if (line === undefined) lines.set(key, (line = eventLine(t, s.render(event.object, t))));
+        w.write(line);
       } catch {
         w.close();
       }
