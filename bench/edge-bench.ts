@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -100,7 +100,10 @@ async function spawnEdgeProcess(): Promise<{ url: string; token: string; pid: nu
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "capim-bench-"));
   const token = randomBytes(18).toString("hex");
-  const child = spawn(process.execPath, ["--import", "tsx", "controller/local/edge-main.ts", "--port", "0", "--state-dir", stateDir], {
+  // What `npm run edge` runs: the bundle `npm run bench` builds (npm run build:edge), under plain node.
+  const main = path.join(root, "dist/edge/edge-main.js");
+  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build:edge\` (npm run bench does)`);
+  const child = spawn(process.execPath, [main, "--port", "0", "--state-dir", stateDir], {
     cwd: root,
     env: { ...process.env, CAPIM_EDGE_TOKEN: token },
     stdio: ["ignore", "pipe", "inherit"],
@@ -262,7 +265,7 @@ export async function runEdgeBench(opts: EdgeBenchOptions = {}): Promise<string>
 
     lines.push(
       `Latency: ${N} sequential requests each, one keep-alive connection, Node http client (this process), against`,
-      "the edge started as its own process (`edge-main.ts`: Miniflare + the HTTP/HTTPS front port).",
+      "the edge started as its own process, as `npm run edge` runs it (`node dist/edge/edge-main.js`, the esbuild bundle of `edge-main.ts`: Miniflare + the HTTP/HTTPS front port).",
       "",
       "| request | p50 | p99 | max |",
       "|---|---|---|---|",
@@ -320,7 +323,7 @@ export async function runEdgeBench(opts: EdgeBenchOptions = {}): Promise<string>
     lines.push(
       `Memory: ${CLUSTERS} clusters created through the admin API, ${OBJECTS} ConfigMaps each (${CLUSTERS * OBJECTS} POSTs over ${FILL} connections, ` +
         `${(tFill / 1000).toFixed(1)} s, ${((CLUSTERS * (OBJECTS + 1)) / (tFill / 1000)).toFixed(0)} req/s), after the latency runs above. ` +
-        "RSS from /proc of the edge's process tree: node (edge-main: Miniflare host + front port), workerd, other (tsx's esbuild service).",
+        "RSS from /proc of the edge's whole process tree: node (edge-main: Miniflare host + front port), workerd, other (any further child, e.g. an esbuild service).",
       "",
       "| when | workerd RSS | node RSS | other | sum |",
       "|---|---|---|---|---|",

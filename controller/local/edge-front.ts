@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import tls from "node:tls";
-import { generateCA, issueCert, type CertKeyPair } from "../pki/index.js";
+import type { CertKeyPair } from "../pki/index.js";
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 
@@ -34,6 +34,8 @@ export async function loadOrCreateEdgeTls(stateDir: string | undefined): Promise
     const [caCert, caKey, cert, key] = files.map((f) => readFileSync(f, "utf8"));
     return { ca: { certPem: caCert, keyPem: caKey }, serving: { certPem: cert, keyPem: key } };
   }
+  // The PKI (@peculiar/x509 and its polyfills) is loaded only to mint: a restart reads the stored files.
+  const { generateCA, issueCert } = await import("../pki/index.js");
   const ca = await generateCA("capim-edge-local-ca", { rsa: false });
   const serving = await issueCert(ca, {
     commonName: "capim-edge",

@@ -1,8 +1,10 @@
 // `npm run edge -- [--port P] [--state-dir DIR] [--max-body BYTES]`: runs the local edge until
 // SIGINT/SIGTERM. Token: env CAPIM_EDGE_TOKEN (tenant "default"), or env CAPIM_EDGE_TOKENS (JSON
 // token -> tenant), else a generated one that is printed. Prints `edge ready at <url>` once serving.
+// `npm run edge` runs it bundled (dist/edge/edge-main.js, `npm run build:edge`) with plain node: tsx's
+// loader and its esbuild service would add ~80 MB to a process that only pipes bytes.
+import "./edge-node-flags.js";
 import { parseArgs } from "node:util";
-import { startEdge } from "./edge.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +35,9 @@ const given = tokensFromEnv();
 // Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit(130/143) at once. We take
 // them over (only the ones added while starting) so a signal disposes Miniflare and exits 0.
 const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
+// Loaded only now, after edge-node-flags.js ran: a static import would be evaluated (Miniflare's
+// allocations included) before this module's body in the bundle, where ESM imports are hoisted.
+const { startEdge } = await import("./edge.js");
 const edge = await startEdge({
   port,
   stateDir: values["state-dir"],

@@ -1,14 +1,19 @@
 // Starts the edge (worker + Durable Objects) locally in workerd through the Miniflare API.
 // Used by the embedded default, `npm run edge`, integration tests and benchmarks.
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { loadOrCreateEdgeTls, startEdgeFront } from "./edge-front.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/** The repository root: the nearest directory with a package.json (this file also runs bundled from dist/). */
+function findRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+const ROOT = findRoot();
 export const WORKER_BUNDLE = path.join(ROOT, "dist/worker.js");
 const SOURCE_DIRS = ["worker", "durable-objects"].map((d) => path.join(ROOT, d));
 /** Keep in step with wrangler.toml's compatibility_date. */
@@ -66,6 +71,9 @@ export async function ensureWorkerBundle(): Promise<string> {
   // Same options as `npm run build:worker`; written to a temp file and renamed so that parallel
   // starters never load a half-written bundle.
   const tmp = `${WORKER_BUNDLE}.${process.pid}.${Date.now()}.tmp`;
+  // Imported only when a rebuild is due: esbuild's module and its service process would otherwise
+  // stay in every edge process for nothing (`npm run edge` builds before starting).
+  const { build } = await import("esbuild");
   await build({
     entryPoints: [path.join(ROOT, "worker/index.ts")],
     bundle: true,
