@@ -59,6 +59,8 @@ export interface Progress {
 }
 
 const SECRET_TYPE = "cluster.x-k8s.io/secret";
+/** Clusters whose objects are being created at once. */
+const CREATE_CONCURRENCY = 4;
 
 interface Cache<T> {
   on(verb: "add" | "update" | "delete", cb: (o: T) => void): void;
@@ -83,6 +85,8 @@ export class Driver {
   readonly names: string[];
   private readonly queue: WorkQueue;
   private readonly caches: Record<"clusters" | "machines" | "devClusters" | "devMachines", Cache<KubeObject>>;
+  /** CAPI's Secrets (labelled with their cluster): CAs, bootstrap data, kubeconfigs; read here instead of GETs. */
+  private readonly secrets: Cache<V1Secret & KubeObject>;
   private readonly kubeconfigsWritten = new Map<string, string>();
   private readonly version: string;
   private readyWaiters: Array<() => void> = [];
@@ -102,6 +106,12 @@ export class Driver {
     const inf = (gvr: GVR) =>
       makeInformer<KubernetesObject>(o.kube.kc, collectionPath(gvr, this.namespace), () => o.kube.list(gvr, this.namespace) as any) as unknown as Cache<KubeObject>;
     this.caches = { clusters: inf(CLUSTER), machines: inf(MACHINE), devClusters: inf(DEV_CLUSTER), devMachines: inf(DEV_MACHINE) };
+    this.secrets = makeInformer<V1Secret>(
+      o.kube.kc,
+      `/api/v1/namespaces/${this.namespace}/secrets`,
+      () => o.kube.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: CLUSTER_NAME_LABEL }) as any,
+      CLUSTER_NAME_LABEL,
+    ) as unknown as Cache<V1Secret & KubeObject>;
   }
 
   /** Kubeconfig file written for a cluster: `<dir>/<ns>-<name>.kubeconfig`. */
@@ -121,26 +131,38 @@ export class Driver {
       c.on("error", () => setTimeout(() => void c.start().catch(() => {}), 2000).unref());
       await c.start();
     }
-    // Creating objects is the slow part (an RSA CA per cluster): do it cluster by cluster, syncing as we go.
-    for (const n of this.names) {
-      await this.ensureCluster(n);
-      this.queue.add(n);
-    }
+    this.secrets.on("error", () => setTimeout(() => void this.secrets.start().catch(() => {}), 2000).unref());
+    await this.secrets.start();
+    // Creating objects is the slow part (an RSA CA per cluster): a few clusters at a time, as CAPI's
+    // controllers (and a `kubectl apply` of many clusters) work on several at once; sync each as it is done.
+    let next = 0;
+    const worker = async () => {
+      while (next < this.names.length) {
+        const n = this.names[next++];
+        await this.ensureCluster(n);
+        this.queue.add(n);
+      }
+    };
+    await Promise.all(Array.from({ length: CREATE_CONCURRENCY }, worker));
   }
 
   async stop(): Promise<void> {
     await this.queue.stop();
-    await Promise.all(Object.values(this.caches).map((c) => c.stop().catch(() => {})));
+    await Promise.all([...Object.values(this.caches), this.secrets].map((c) => c.stop().catch(() => {})));
   }
 
   progress(): Progress {
     const total = this.o.controlPlanes + this.o.workers;
     let readyMachines = 0;
     let readyClusters = 0;
+    // One pass over the DevMachines (this runs after every sync: per-cluster filtering was quadratic).
+    const readyBy = new Map<string, number>();
+    for (const dm of this.caches.devMachines.list(this.namespace)) {
+      const c = dm.metadata.labels?.[CLUSTER_NAME_LABEL];
+      if (c && isTrue(dm.status?.conditions, "Ready") && dm.status?.initialization?.provisioned === true) readyBy.set(c, (readyBy.get(c) ?? 0) + 1);
+    }
     for (const n of this.names) {
-      const ready = this.caches.devMachines.list(this.namespace).filter(
-        (dm) => dm.metadata.labels?.[CLUSTER_NAME_LABEL] === n && isTrue(dm.status?.conditions, "Ready") && dm.status?.initialization?.provisioned === true,
-      ).length;
+      const ready = readyBy.get(n) ?? 0;
       readyMachines += Math.min(ready, total);
       if (ready >= total && this.kubeconfigsWritten.has(n)) readyClusters++;
     }
@@ -170,8 +192,14 @@ export class Driver {
 
   // ---- creation (idempotent) ----
 
+  private cacheOf(gvr: GVR): Cache<KubeObject> {
+    const c = { [CLUSTER.kind]: this.caches.clusters, [MACHINE.kind]: this.caches.machines, [DEV_CLUSTER.kind]: this.caches.devClusters, [DEV_MACHINE.kind]: this.caches.devMachines }[gvr.kind];
+    return c!;
+  }
+
+  /** The informer cache answers "exists?" (it listed before creation starts); a create that races another gets 409 and reads. */
   private async createIfMissing(gvr: GVR, obj: KubeObject): Promise<KubeObject> {
-    const existing = await this.o.kube.get(gvr, this.namespace, obj.metadata.name);
+    const existing = this.cacheOf(gvr).get(obj.metadata.name, this.namespace);
     if (existing) return existing;
     try {
       return await this.o.kube.create(gvr, this.namespace, obj);
@@ -182,7 +210,7 @@ export class Driver {
   }
 
   private async createSecretIfMissing(name: string, cluster: string, data: Record<string, string>): Promise<V1Secret> {
-    const existing = await this.o.kube.getSecret(this.namespace, name);
+    const existing = this.secrets.get(name, this.namespace);
     if (existing) return existing;
     const body: V1Secret = {
       apiVersion: "v1",
@@ -224,7 +252,7 @@ export class Driver {
     await Promise.all(
       ["ca", "etcd"].map(async (suffix) => {
         const secretName = `${name}-${suffix}`;
-        if (!(await this.o.kube.getSecret(ns, secretName))) {
+        if (!this.secrets.get(secretName, ns)) {
           const ca = await generateCA(suffix === "ca" ? "kubernetes" : "etcd-ca", { rsa: this.o.caKeys !== "ecdsa" });
           await this.createSecretIfMissing(secretName, name, { "tls.crt": ca.certPem, "tls.key": ca.keyPem });
         }
@@ -324,10 +352,10 @@ export class Driver {
     const ns = this.namespace;
     const file = this.kubeconfigPath(name);
     if (this.kubeconfigsWritten.get(name) === server) return;
-    let secret = await this.o.kube.getSecret(ns, `${name}-kubeconfig`);
+    let secret: V1Secret | undefined = this.secrets.get(`${name}-kubeconfig`, ns);
     let text = secretValue(secret, "value");
     if (!text || kubeconfigServer(text) !== server) {
-      const caSecret = await this.o.kube.getSecret(ns, `${name}-ca`);
+      const caSecret = this.secrets.get(`${name}-ca`, ns) ?? (await this.o.kube.getSecret(ns, `${name}-ca`));
       const ca = { certPem: secretValue(caSecret, "tls.crt")!, keyPem: secretValue(caSecret, "tls.key")! };
       const client = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
       text = kubeconfigFor({ clusterName: name, server, caPem: ca.certPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem });
