@@ -6,6 +6,7 @@ import { EdgeClient } from "./edge-client.js";
 import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
+import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
 import { WorkQueue } from "./queue.js";
 import { VipManager } from "./vip/index.js";
 import { createEtcdRequestHandler } from "./vip/etcd/tls-mux.js";
@@ -129,17 +130,25 @@ export class Manager {
       inf.on("update", fn);
       inf.on("delete", fn);
     };
-    each(this.devClusters, (o) => {
-      const ns = o.metadata.namespace!;
-      this.enqueue("DevCluster", ns, o.metadata.name);
+    // Filtered by what the reconciler reads (controller/predicates.ts): status-only writes do not enqueue.
+    const when = (inf: Cached<KubeObject>, fp: Fingerprint, fn: (o: KubeObject) => void) => {
+      const f = onChange(fp, fn);
+      inf.on("add", f.add);
+      inf.on("update", f.update);
+      inf.on("delete", f.delete);
+    };
+    when(this.devClusters, specAndMeta, (o) => this.enqueue("DevCluster", o.metadata.namespace!, o.metadata.name));
+    when(this.devClusters, devClusterForMachines, (o) => {
       // The machine gate also reads the DevCluster's provisioned flag (before CAPI copies it to the Cluster).
+      const ns = o.metadata.namespace!;
       const cluster = owningClusterName(o);
       for (const dm of this.devMachines.list(ns)) {
         if (cluster && dm.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("DevMachine", ns, dm.metadata.name);
       }
     });
-    each(this.devMachines, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
-    each(this.machines, (m) => {
+    when(this.devMachines, devMachineOwn, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
+    // The DevMachine reconciler reads a Machine's metadata and spec, never its status.
+    when(this.machines, machineForDevMachine, (m) => {
       const ref = m.spec?.infrastructureRef;
       if (ref?.kind === "DevMachine" && ref.name) this.enqueue("DevMachine", m.metadata.namespace!, ref.name);
       // A DevMachine created before its Machine's infrastructureRef was set is found by its ownerRef.
@@ -149,7 +158,8 @@ export class Manager {
         }
       }
     });
-    each(this.clusters, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c));
+    when(this.clusters, specAndMeta, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c, { devClustersOnly: true }));
+    when(this.clusters, clusterForMachines, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c, { devMachinesOnly: true }));
     each(this.secrets, (s) => {
       const cluster = s.metadata?.labels?.[CLUSTER_NAME_LABEL];
       const name = s.metadata?.name ?? "";
@@ -215,8 +225,14 @@ export class Manager {
     while (!this.stopped && !entry.listed) await new Promise((r) => setTimeout(r, 100));
   }
 
-  private onCluster(ns: string, name: string, cluster: KubeObject | undefined, opts: { devClustersOnly?: boolean } = {}): void {
+  private onCluster(ns: string, name: string, cluster: KubeObject | undefined, opts: { devClustersOnly?: boolean; devMachinesOnly?: boolean } = {}): void {
     const ref = cluster?.spec?.infrastructureRef;
+    if (opts.devMachinesOnly) {
+      for (const dm of this.devMachines.list(ns)) {
+        if (dm.metadata.labels?.[CLUSTER_NAME_LABEL] === name) this.enqueue("DevMachine", ns, dm.metadata.name);
+      }
+      return;
+    }
     if (ref?.kind === "DevCluster" && ref.name) this.enqueue("DevCluster", ns, ref.name);
     for (const dc of this.devClusters.list(ns)) {
       if (owningClusterName(dc) === name && dc.metadata.name !== ref?.name) this.enqueue("DevCluster", ns, dc.metadata.name);
