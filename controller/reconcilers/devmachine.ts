@@ -2,10 +2,10 @@
 // whose Durable Object runs the bootstrap timeline on alarms (it keeps going while this controller
 // is down). This side only mirrors the edge's view into the DevMachine and wakes up when the edge
 // says the next step is due (`nextTransitionAt`): watches plus one timer, no polling.
-import type { EdgeMachine, MachineProvisioning } from "../edge-client.js";
+import type { EdgeMachine, EdgeMachineSpec, MachineProvisioning } from "../edge-client.js";
 import { EdgeError } from "../edge-client.js";
 import { DEV_MACHINE, MACHINE, type KubeObject } from "../kube.js";
-import { Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
+import { getCondition, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
 import { owningClusterName } from "./devcluster.js";
 import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
@@ -110,17 +110,19 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     return {};
   }
 
-  const em = await ctx.edge.putMachine(ns, clusterName, name, {
+  const spec: EdgeMachineSpec = {
     controlPlane,
     version: String(machine.spec?.version ?? ""),
     ...(failureDomain ? { failureDomain } : {}),
     bootstrapped: machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] !== undefined,
     provisioning: provisioningOf(dm.spec.backend.inMemory),
-  });
+  };
+  const em = (await readEdgeMachine(ctx, dm, clusterName, spec)) ?? (await ctx.edge.putMachine(ns, clusterName, name, spec));
 
   const vmDone = em.steps.vm?.done === true;
   if (vmDone && dm.spec.providerID !== em.providerID) {
-    await ctx.kube.patch(DEV_MACHINE, ns, name, { spec: { providerID: em.providerID } });
+    // Go on with the stored object: its new generation is what the status below has observed.
+    dm = await ctx.kube.patch(DEV_MACHINE, ns, name, { spec: { providerID: em.providerID } });
   }
 
   const conditions = setConditions(dm.status?.conditions, [notPaused, ...edgeConditions(em)], { generation: dm.metadata.generation });
@@ -146,6 +148,35 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     return { requeueAfterMs: Math.max(TRANSITION_SLACK_MS, due) };
   }
   return {};
+}
+
+/** Gate reasons: while VMProvisioned carries one of these, the machine was never handed to the edge. */
+const GATE_REASONS: ReadonlySet<string> = new Set([
+  Reasons.WaitingForClusterInfrastructureReady,
+  Reasons.WaitingForControlPlaneInitialized,
+  Reasons.WaitingForBootstrapData,
+]);
+
+/**
+ * The edge machine by GET when the DevMachine's status shows it was PUT before and nothing calls for
+ * another PUT; undefined means "PUT it". A PUT creates the machine (or 409s on a changed role/version),
+ * fast-forwards a `bootstrapped` one and runs overdue steps; a GET does none of that, so it is used only
+ * when none of that is needed. The DevMachine status is the record, so nothing is cached here.
+ */
+async function readEdgeMachine(ctx: ReconcileContext, dm: KubeObject, cluster: string, spec: EdgeMachineSpec): Promise<EdgeMachine | undefined> {
+  const vm = getCondition(dm.status?.conditions, Types.VMProvisioned);
+  if (!vm || GATE_REASONS.has(vm.reason)) return undefined;
+  let em: EdgeMachine;
+  try {
+    em = await ctx.edge.getMachine(dm.metadata.namespace!, cluster, dm.metadata.name);
+  } catch (e) {
+    if (e instanceof EdgeError && e.code === 404) return undefined;
+    throw e;
+  }
+  if (em.controlPlane !== spec.controlPlane || em.version !== spec.version) return undefined;
+  if (spec.bootstrapped && !em.ready) return undefined;
+  if (em.nextTransitionAt && Date.parse(em.nextTransitionAt) <= Date.now()) return undefined;
+  return em;
 }
 
 async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
