@@ -294,7 +294,10 @@ describe("standalone controller process", () => {
 
   async function deleteMachine(name: string): Promise<void> {
     await custom.deleteNamespacedCustomObject({ group: "cluster.x-k8s.io", version: "v1beta2", namespace: NS, plural: "machines", name });
-    await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name });
+    // The Machine's deletion cascades to its DevMachine (ownerReference): it may be gone already.
+    await custom.deleteNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name }).catch((e) => {
+      if (e?.code !== 404) throw e;
+    });
     await until(() => get("devmachines", name).then(() => false, (e) => e?.code === 404), `DevMachine ${name} gone`);
   }
 
