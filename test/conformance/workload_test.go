@@ -23,7 +23,12 @@ func TestKCPWorkloadCalls(t *testing.T) {
 	name := clusterNames()[0]
 	w := workloadCluster(t, e, name)
 	ctx := testContext(t, 3*time.Minute)
-	c := w.Client
+	// KCP writes through the ClusterCache's cached client; read results back live, since a cache may
+	// lag behind a write that just returned.
+	c, err := e.clusterCache.GetUncachedClient(ctx, client.ObjectKey{Namespace: clusterNamespace, Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	ok, err := w.HasKubeadmConfig(ctx)
 	if err != nil || !ok {
