@@ -24,11 +24,25 @@ function req(method: string, path: string, body?: BodyInit, contentType = "appli
   return edgeFetch(edge, path, { method, body, headers, token });
 }
 
+/**
+ * A GET that, like Go's http.Transport, retries once when a pooled keep-alive connection turns out to be
+ * closed: after refusing an oversized chunked upload the edge closes that connection (as Go's HTTP server
+ * does once an unread body passes its limit), and undici may already have picked it for the next request.
+ */
+async function getJson(path: string): Promise<any> {
+  try {
+    return await (await edgeFetch(edge, path)).json();
+  } catch (err) {
+    if (!/other side closed|ECONNRESET|socket/i.test(String((err as { cause?: unknown }).cause ?? err))) throw err;
+    return await (await edgeFetch(edge, path)).json();
+  }
+}
+
 /** Everything a bad request must not change: all objects of the cluster, and its counter. */
 async function snapshot() {
-  const admin = await (await edgeFetch(edge, "/admin/clusters/bad/target")).json();
-  const cms = await (await edgeFetch(edge, `${C}/api/v1/configmaps`)).json();
-  const nss = await (await edgeFetch(edge, `${C}/api/v1/namespaces`)).json();
+  const admin = await getJson("/admin/clusters/bad/target");
+  const cms = await getJson(`${C}/api/v1/configmaps`);
+  const nss = await getJson(`${C}/api/v1/namespaces`);
   return { rv: admin.resourceVersion, count: admin.objectCount, cms: cms.items, nss: nss.items };
 }
 
