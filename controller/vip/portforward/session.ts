@@ -241,7 +241,10 @@ class DataStream extends Duplex {
     private readonly session: SpdySession,
     private readonly state: StreamState,
   ) {
-    super({ allowHalfOpen: true });
+    // A full buffer pauses the whole session (all streams share one socket), so allow a generous buffer
+    // per stream before applying that backpressure: a slow or not-yet-attached reader of one tunnel
+    // (e.g. while its target is being looked up) must not stall the session's other connections.
+    super({ allowHalfOpen: true, readableHighWaterMark: 4 * 1024 * 1024 });
   }
 
   deliver(chunk: Buffer | null): void {
