@@ -6,6 +6,9 @@
 // controller VIP, edge Durable Object, faults through the admin API) are in test/e2e/etcd-port-forward.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { once } from "node:events";
+import net from "node:net";
+import tls from "node:tls";
 import { Etcd3 } from "etcd3";
 import {
   etcdctl,
@@ -172,6 +175,36 @@ describe.skipIf(!k129 || !k132)("etcd bridge with real etcd clients", () => {
     expect(bad.stderr).toContain("etcdserver: bad leader transferee");
     expect(h.state.etcd.leaderId).toBe(idB);
   });
+
+  it("a client that goes away is disconnected by the member (as etcd does), so kubectl ends that connection's streams", async () => {
+    // etcd (grpc-go) closes a connection whose client sent EOF. Node's http2 server keeps a half-closed TLS
+    // socket open, and through a tunnel no write ever fails, so without closing it the pair's streams stayed
+    // open: kubectl kept waiting for the error stream per connection, and a late write of ours (e.g. an RPC
+    // deadline answer racing the client's cancel) on a stream kubectl no longer read parked one of
+    // spdystream's five frame workers for good, stalling every later stream it served (etcdctl deadlines).
+    const pf = await kubectlPortForward(h, k129!, "kube-system", "etcd-cp-a1", 2379);
+    try {
+      const raw = net.connect(pf.localPort, "127.0.0.1");
+      const closed = once(raw, "close");
+      const sock = tls.connect({
+        socket: raw,
+        servername: "etcd-cp-a1",
+        ALPNProtocols: ["h2"],
+        ca: readFileSync(h.etcdCaFile),
+        cert: readFileSync(h.etcdClientCert),
+        key: readFileSync(h.etcdClientKey),
+      });
+      sock.on("error", () => {});
+      await once(sock, "secureConnect");
+      expect(sock.alpnProtocol).toBe("h2");
+      // Like a client process exiting: a TCP FIN without TLS close_notify.
+      raw.end();
+      // kubectl closes its local connection once we have finished both streams of the pair.
+      await closed;
+    } finally {
+      await pf.stop();
+    }
+  }, 30_000);
 
   it("member remove: unknown id is not found; a real id is removed and its tunnel stops serving", async () => {
     const idC = ids()[2];

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
 import { issueCert as pkiIssueCert } from "../../pki/index.js";
 import { EtcdAdminClient, type EdgeFetch } from "./edge-client.js";
 import { serveUnary, type UnaryHandler } from "./grpc.js";
@@ -94,6 +95,9 @@ export class TunnelMux {
       const served = await this.etcdServer(ctx, node);
       served.ctx = ctx;
       served.server.emit("connection", stream);
+      // After the TLS layer has seen the client's EOF (its listener runs first): end the tunnel connection.
+      // Destroying the TLS socket of an h2 session does not reach the stream below it.
+      stream.once("end", () => stream.destroy());
       return;
     }
     if (/^kube-apiserver-.+$/.test(pod)) {
@@ -159,6 +163,7 @@ export class TunnelMux {
           ALPNProtocols: ["h2"],
         });
         served.server.on("stream", (stream, headers) => serveUnary(stream, headers, service));
+        served.server.on("secureConnection", closeOnPeerEof);
         served.server.on("tlsClientError", (err) => this.opts.log?.("etcd tls client error", { node, err: String(err) }));
         served.server.on("sessionError", () => {});
         return served;
@@ -191,6 +196,19 @@ export function createEtcdRequestHandler(opts: { unresponsiveCapMs?: number } = 
     req.stream.removeAllListeners("wantTrailers");
     serveUnary(req.stream, req.headers, service);
   };
+}
+
+/**
+ * HTTP/2 has no half-close: a peer that sent EOF is gone, and grpc-go (a real etcd) closes such a connection.
+ * Node's http2 server keeps the half-open TLS socket, and over a port-forward tunnel no later write ever fails,
+ * so the pair's streams would stay open for good: kubectl waits for the error stream's FIN per connection, and
+ * a write of ours after its local connection went away (a deadline answer racing the client's cancel) parks one
+ * of spdystream's frame workers, stalling every later stream of the session that worker serves. So the TLS
+ * socket (and its h2 session) is destroyed here, and TunnelMux.connect destroys the tunnel stream below it,
+ * which finishes both streams of the pair (session.ts) and releases them on kubectl's side.
+ */
+function closeOnPeerEof(socket: TLSSocket): void {
+  socket.once("end", () => socket.destroy());
 }
 
 function refused(pod: string, port: number): TargetError {
