@@ -249,7 +249,8 @@ class DataStream extends Duplex {
 
   deliver(chunk: Buffer | null): void {
     if (this.destroyed) return;
-    if (!this.push(chunk) && chunk !== null) this.session.block(this);
+    // A push after EOF destroys the stream; a destroyed stream is never read again, so it must not pause the session.
+    if (!this.push(chunk) && chunk !== null && !this.destroyed) this.session.block(this);
   }
 
   override _read(): void {
