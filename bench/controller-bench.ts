@@ -13,7 +13,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { processTree, rss } from "./edge-bench.js";
-import { mb, ms, percentile } from "./report.js";
+import { mb, ms, percentile, timed } from "./report.js";
 
 export interface ControllerBenchOptions {
   /** Clusters (default 100; quick: 10). */
@@ -140,15 +140,6 @@ async function getNode(c: ReturnType<typeof kubeClient>, node: string): Promise<
   if (JSON.parse(r.body).metadata?.name !== node) throw new Error(`GET node ${node}: got ${r.body.slice(0, 200)}`);
 }
 
-async function timedGets(n: number, fn: (i: number) => Promise<void>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await fn(i);
-    out.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return out.sort((a, b) => a - b);
-}
 
 const s = (msec: number) => `${(msec / 1000).toFixed(2)} s`;
 const stats = (xs: number[]) => `${ms(percentile(xs, 50))} | ${ms(percentile(xs, 99))} | ${ms(xs[xs.length - 1])}`;
@@ -190,12 +181,12 @@ export async function runStack(o: { clusters: number; workers: number; concurren
     o.log(`GET node x${N} through one VIP`);
     const one = kubeClient(d.kubeconfigs[0]);
     for (let i = 0; i < 200; i++) await getNode(one, node(d.names[0])); // warm-up (TLS, JIT)
-    const single = await timedGets(N, () => getNode(one, node(d.names[0])));
+    const single = await timed(N, () => getNode(one, node(d.names[0])));
     one.close();
     o.log(`GET node x${N} over ${o.spread} VIPs`);
     const many = d.kubeconfigs.slice(0, o.spread).map(kubeClient);
     for (let i = 0; i < o.spread * 10; i++) await getNode(many[i % o.spread], node(d.names[i % o.spread]));
-    const spread = await timedGets(N, (i) => getNode(many[i % o.spread], node(d.names[i % o.spread])));
+    const spread = await timed(N, (i) => getNode(many[i % o.spread], node(d.names[i % o.spread])));
     for (const c of many) c.close();
     return { d, before, after, afterGets: stackUsage(stack.pid), single, spread };
   } finally {

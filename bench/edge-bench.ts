@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { mb, ms, percentile } from "./report.js";
+import { mb, ms, percentile, timed } from "./report.js";
 
 export interface EdgeBenchOptions {
   /** Sequential requests per latency measurement (default 2000). */
@@ -70,17 +70,6 @@ async function expectOk(p: Promise<Res>, what: string): Promise<Res> {
   const r = await p;
   if (r.status < 200 || r.status >= 300) throw new Error(`${what}: ${r.status} ${r.body.slice(0, 300)}`);
   return r;
-}
-
-/** Runs `n` sequential calls and returns sorted durations in ms. */
-async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = process.hrtime.bigint();
-    await fn(i);
-    out.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return out.sort((a, b) => a - b);
 }
 
 /** Runs `total` calls over `concurrency` workers; returns elapsed ms. */

@@ -1,4 +1,4 @@
-// BENCHMARKS.md writer: one file, one section per benchmark, each replaced in place by its own run
+// BENCHMARKS.md writer, plus the small measuring helpers the benchmarks share; one file, one section per benchmark, each replaced in place by its own run
 // (so the edge, controller and VIP benchmarks can be re-run independently).
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -58,4 +58,15 @@ export function ms(n: number): string {
 
 export function mb(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(0)} MB`;
+}
+
+/** Runs `n` sequential calls and returns their durations in ms, sorted (for percentile()). */
+export async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = process.hrtime.bigint();
+    await fn(i);
+    out.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return out.sort((a, b) => a - b);
 }
