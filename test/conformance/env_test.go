@@ -138,6 +138,16 @@ func connectedClient(t *testing.T, e *managementEnv, name string) client.Client 
 	}
 }
 
+// restConfigFor returns the REST config the ClusterCache built for a connected cluster (its VIP, its client cert).
+func restConfigFor(t *testing.T, e *managementEnv, name string) *rest.Config {
+	t.Helper()
+	cfg, err := e.clusterCache.GetRESTConfig(testContext(t, 30*time.Second), client.ObjectKey{Namespace: clusterNamespace, Name: name})
+	if err != nil {
+		t.Fatalf("REST config of %s: %v", name, err)
+	}
+	return cfg
+}
+
 func getCluster(t *testing.T, e *managementEnv, name string) *clusterv1.Cluster {
 	t.Helper()
 	cluster := &clusterv1.Cluster{}

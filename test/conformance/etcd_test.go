@@ -129,10 +129,7 @@ func TestEtcdThroughKCPClient(t *testing.T) {
 	name := clusterNames()[0]
 	c := connectedClient(t, e, name)
 	ctx := testContext(t, 2*time.Minute)
-	restConfig, err := e.clusterCache.GetRESTConfig(ctx, client.ObjectKey{Namespace: clusterNamespace, Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	restConfig := restConfigFor(t, e, name)
 	tlsConfig := etcdTLS(t, e, name)
 	cps := controlPlaneNodes(t, c)
 	if len(cps) != controlPlanes {
@@ -195,10 +192,7 @@ func TestEtcdMoveLeaderAndRemoveMember(t *testing.T) {
 	name := clusterNames()[1]
 	c := connectedClient(t, e, name)
 	ctx := testContext(t, 2*time.Minute)
-	restConfig, err := e.clusterCache.GetRESTConfig(ctx, client.ObjectKey{Namespace: clusterNamespace, Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	restConfig := restConfigFor(t, e, name)
 	tlsConfig := etcdTLS(t, e, name)
 	cps := controlPlaneNodes(t, c)
 	ec := etcdClientFor(t, restConfig, tlsConfig, cps[0])

@@ -18,10 +18,7 @@ func TestKCPCachedReads(t *testing.T) {
 	name := clusterNames()[0]
 	connectedClient(t, e, name)
 	ctx := testContext(t, 2*time.Minute)
-	restConfig, err := e.clusterCache.GetRESTConfig(ctx, client.ObjectKey{Namespace: clusterNamespace, Name: name})
-	if err != nil {
-		t.Fatal(err)
-	}
+	restConfig := restConfigFor(t, e, name)
 	tier, _ := labels.NewRequirement("tier", selection.Equals, []string{"control-plane"})
 	component, _ := labels.NewRequirement("component", selection.In, []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"})
 	selector := labels.NewSelector().Add(*tier, *component)

@@ -41,10 +41,7 @@ func TestMachineControllerNodeCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	restConfig, err := e.clusterCache.GetRESTConfig(ctx, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	restConfig := restConfigFor(t, e, name)
 	clientset := kubernetes.NewForConfigOrDie(restConfig)
 
 	node := workerNode(t, live)
