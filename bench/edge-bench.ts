@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
+import https from "node:https";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -27,14 +28,16 @@ interface Res {
 }
 
 /** A keep-alive HTTP client with `sockets` connections to one origin. */
-function client(base: string, token: string, sockets = 1) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
+function client(base: string, token: string, sockets = 1, caPem?: string) {
   const url = new URL(base);
+  const secure = url.protocol === "https:";
+  const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: sockets, ca: caPem }) : new http.Agent({ keepAlive: true, maxSockets: sockets });
+  const send = secure ? https.request : http.request;
   let resets = 0;
   function request(method: string, path: string, body?: unknown, contentType = "application/json", retried = false): Promise<Res> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body);
-      const req = http.request(
+      const req = send(
         {
           agent,
           host: url.hostname,
@@ -85,7 +88,7 @@ async function parallel(total: number, concurrency: number, fn: (i: number) => P
 }
 
 /** The edge as its own process (what `npm run edge` runs), so its RSS is not mixed with the client's. */
-async function spawnEdgeProcess(): Promise<{ url: string; token: string; pid: number; stop(): Promise<void> }> {
+async function spawnEdgeProcess(): Promise<{ url: string; httpsUrl: string; caPem: string; token: string; pid: number; stop(): Promise<void> }> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "capim-bench-"));
   const token = randomBytes(18).toString("hex");
@@ -98,8 +101,8 @@ async function spawnEdgeProcess(): Promise<{ url: string; token: string; pid: nu
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
+  let out = "";
   const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
     child.stdout!.on("data", (b: Buffer) => {
       out += b.toString();
       const m = /^edge ready at (\S+)$/m.exec(out);
@@ -109,6 +112,8 @@ async function spawnEdgeProcess(): Promise<{ url: string; token: string; pid: nu
   });
   return {
     url,
+    httpsUrl: /^edge https at (\S+)/m.exec(out)![1],
+    caPem: readFileSync(path.join(stateDir, "edge-tls", "ca.crt"), "utf8"),
     token,
     pid: child.pid!,
     stop: async () => {
@@ -198,6 +203,11 @@ export async function runEdgeBench(opts: EdgeBenchOptions = {}): Promise<string>
     log(`LIST 100 pods x${N}`);
     const list = await timed(N, () => expectOk(c.request("GET", listPath), "list"));
     const healthz = await timed(N, () => c.request("GET", "/healthz"));
+    // kubectl's path: the HTTPS port (Miniflare's entry worker, TLS in workerd), its own keep-alive connection.
+    const cs = client(edge.httpsUrl, edge.token, 1, edge.caPem);
+    for (let i = 0; i < 200; i++) await cs.request("GET", `${base}/configmaps/one`); // warm-up
+    const getTls = await timed(N, () => expectOk(cs.request("GET", `${base}/configmaps/one`), "get https"));
+    cs.close();
 
     // ---- writes ---------------------------------------------------------------------------------
     log("writes");
@@ -254,11 +264,13 @@ export async function runEdgeBench(opts: EdgeBenchOptions = {}): Promise<string>
 
     lines.push(
       `Latency: ${N} sequential requests each, one keep-alive connection, Node http client (this process), against`,
-      "the edge started as its own process, as `npm run edge` runs it (`node dist/edge/edge-main.js`, the esbuild bundle of `edge-main.ts`: Miniflare + the HTTP/HTTPS front port).",
+      "the edge started as its own process, as `npm run edge` runs it (`node dist/edge/edge-main.js`, the esbuild bundle of `edge-main.ts`, supervising workerd),",
+      "on its plain-HTTP port (workerd's socket straight to the worker) unless the row says HTTPS (workerd's TLS socket and Miniflare's entry worker, as kubectl reaches it).",
       "",
       "| request | p50 | p99 | max |",
       "|---|---|---|---|",
       `| GET one ConfigMap (worker -> DO -> memory, SQLite-backed) | ${stats(get)} |`,
+      `| GET one ConfigMap over HTTPS (kubectl's path) | ${stats(getTls)} |`,
       `| LIST 100 of 200 pods, labelSelector app=bench-a | ${stats(list)} |`,
       `| GET /healthz (worker only, no DO) | ${stats(healthz)} |`,
       `| POST ConfigMap (SQLite write) | ${stats(post)} |`,
@@ -312,7 +324,7 @@ export async function runEdgeBench(opts: EdgeBenchOptions = {}): Promise<string>
     lines.push(
       `Memory: ${CLUSTERS} clusters created through the admin API, ${OBJECTS} ConfigMaps each (${CLUSTERS * OBJECTS} POSTs over ${FILL} connections, ` +
         `${(tFill / 1000).toFixed(1)} s, ${((CLUSTERS * (OBJECTS + 1)) / (tFill / 1000)).toFixed(0)} req/s), after the latency runs above. ` +
-        "RSS from /proc of the edge's whole process tree: node (edge-main: Miniflare host + front port), workerd, other (any further child, e.g. an esbuild service).",
+        "RSS from /proc of the edge's whole process tree: node (edge-main: Miniflare host), workerd, other (any further child, e.g. an esbuild service).",
       "",
       "| when | workerd RSS | node RSS | other | sum |",
       "|---|---|---|---|---|",

@@ -1,6 +1,6 @@
-// `npm run edge -- [--port P] [--state-dir DIR] [--max-body BYTES]`: runs the local edge until
-// SIGINT/SIGTERM. Token: env CAPIM_EDGE_TOKEN (tenant "default"), or env CAPIM_EDGE_TOKENS (JSON
-// token -> tenant), else a generated one that is printed. Prints `edge ready at <url>` once serving.
+// `npm run edge -- [--port P] [--https-port Q] [--state-dir DIR] [--max-body BYTES]`: runs the local
+// edge until SIGINT/SIGTERM: plain HTTP on P, HTTPS on Q (default P + 1, or a free port when P is 0). Token: env CAPIM_EDGE_TOKEN (tenant "default"), or env CAPIM_EDGE_TOKENS (JSON
+// token -> tenant), else a generated one that is printed. Prints `edge https at <url>`, then `edge ready at <url>` once serving.
 // `npm run edge` runs it bundled (dist/edge/edge-main.js, `npm run build:edge`) with plain node: tsx's
 // loader and its esbuild service would add ~80 MB to a process that only pipes bytes.
 import "./edge-node-flags.js";
@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 const { values } = parseArgs({
   options: {
     port: { type: "string", default: "0" },
+    "https-port": { type: "string" },
     "state-dir": { type: "string", default: ".state/edge" },
     "max-body": { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -16,7 +17,7 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log("usage: npm run edge -- [--port P] [--state-dir DIR] [--max-body BYTES]");
+  console.log("usage: npm run edge -- [--port P] [--https-port Q] [--state-dir DIR] [--max-body BYTES]");
   process.exit(0);
 }
 
@@ -26,11 +27,16 @@ function tokensFromEnv(): Record<string, string> | undefined {
   return undefined;
 }
 
-const port = Number(values.port);
-if (!Number.isInteger(port) || port < 0 || port > 65535) {
-  console.error(`invalid --port ${values.port}`);
-  process.exit(2);
+function portArg(name: string, v: string): number {
+  const p = Number(v);
+  if (!Number.isInteger(p) || p < 0 || p > 65535) {
+    console.error(`invalid --${name} ${v}`);
+    process.exit(2);
+  }
+  return p;
 }
+const port = portArg("port", values.port!);
+const httpsPort = values["https-port"] !== undefined ? portArg("https-port", values["https-port"]) : undefined;
 const given = tokensFromEnv();
 // Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit(130/143) at once. We take
 // them over (only the ones added while starting) so a signal disposes Miniflare and exits 0.
@@ -40,12 +46,14 @@ const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners
 const { startEdge } = await import("./edge.js");
 const edge = await startEdge({
   port,
+  httpsPort,
   stateDir: values["state-dir"],
   tokens: given,
   maxBody: values["max-body"] ? Number(values["max-body"]) : undefined,
 });
 if (!given) console.log(`token (tenant "default"): ${edge.token}`);
 console.log(`state in ${values["state-dir"]}`);
+console.log(`edge https at ${edge.httpsUrl} (CA: ${values["state-dir"]}/edge-tls/ca.crt)`);
 console.log(`edge ready at ${edge.url}`);
 
 let stopping = false;

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:f
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
-import { loadOrCreateEdgeTls, startEdgeFront } from "./edge-front.js";
+import { loadOrCreateEdgeTls } from "./edge-tls.js";
 
 /** The repository root: the nearest directory with a package.json (this file also runs bundled from dist/). */
 function findRoot(): string {
@@ -20,8 +20,10 @@ const SOURCE_DIRS = ["worker", "durable-objects"].map((d) => path.join(ROOT, d))
 export const COMPATIBILITY_DATE = "2026-04-01";
 
 export interface EdgeOptions {
-  /** Port on 127.0.0.1 (default 0: a free one). */
+  /** Plain-HTTP port on 127.0.0.1 (default 0: a free one). */
   port?: number;
+  /** HTTPS port on 127.0.0.1 (default: port + 1 when port is given, else a free one). */
+  httpsPort?: number;
   /** Where DO SQLite files persist; absent: a temporary directory removed on stop(). */
   stateDir?: string;
   /** token -> tenant. Default: one generated token for tenant "default". */
@@ -35,7 +37,7 @@ export interface EdgeOptions {
 export interface Edge {
   /** Base URL without a trailing slash, e.g. http://127.0.0.1:41234 */
   url: string;
-  /** The same port over TLS (kubectl sends bearer tokens only to https servers). */
+  /** The HTTPS port's base URL (kubectl sends bearer tokens only to https servers). */
   httpsUrl: string;
   /** PEM of the CA that signed the edge's serving certificate (kept in <stateDir>/edge-tls). */
   caPem: string;
@@ -96,6 +98,15 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
   const limits = opts.limits ?? process.env.CAPIM_EDGE_LIMITS;
   if (limits) bindings.CAPIM_EDGE_LIMITS = limits;
   if (opts.stateDir) mkdirSync(opts.stateDir, { recursive: true });
+  const edgeTls = await loadOrCreateEdgeTls(opts.stateDir);
+  const port = opts.port ?? 0;
+  // Both sockets are workerd's own, so no request passes through this Node process:
+  // - plain HTTP is a direct socket to the worker (Miniflare's unsafeDirectSockets), which skips
+  //   Miniflare's entry worker and its edge-compression emulation (gzip of every JSON response);
+  // - HTTPS is Miniflare's entry socket with the edge CA's serving certificate, for kubectl, which
+  //   sends bearer tokens to https servers only.
+  // (One port for both would need a Node process sniffing each connection's first byte and piping
+  // every request through it: an extra hop that dominated the GET latency tail on 2 cores.)
   const mf = new Miniflare({
     modules: true,
     scriptPath,
@@ -107,31 +118,29 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     ...(opts.stateDir ? { durableObjectsPersist: path.resolve(opts.stateDir) } : {}),
     bindings,
     host: "127.0.0.1",
-    port: 0, // internal: clients use the front's port, which speaks both HTTP and HTTPS
+    port: opts.httpsPort ?? (port ? port + 1 : 0),
+    httpsCert: edgeTls.serving.certPem,
+    httpsKey: edgeTls.serving.keyPem,
+    logRequests: false,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port }],
   });
-  let url: URL;
+  let httpsUrl: URL;
+  let httpUrl: URL;
   try {
-    url = await mf.ready;
-  } catch (err) {
-    await mf.dispose().catch(() => {});
-    throw err;
-  }
-  const edgeTls = await loadOrCreateEdgeTls(opts.stateDir);
-  let front;
-  try {
-    front = await startEdgeFront({ port: opts.port ?? 0, upstreamPort: Number(url.port), tls: edgeTls });
+    httpsUrl = await mf.ready;
+    httpUrl = await mf.unsafeGetDirectURL();
   } catch (err) {
     await mf.dispose().catch(() => {});
     throw err;
   }
   let stopped: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${front.port}`,
-    httpsUrl: `https://127.0.0.1:${front.port}`,
+    url: `http://127.0.0.1:${httpUrl.port}`,
+    httpsUrl: `https://127.0.0.1:${httpsUrl.port}`,
     caPem: edgeTls.ca.certPem,
     token: Object.keys(tokens)[0],
     tokens,
     miniflare: mf,
-    stop: () => (stopped ??= front.close().then(() => mf.dispose())),
+    stop: () => (stopped ??= mf.dispose()),
   };
 }

@@ -18,7 +18,7 @@ export const CLI = path.join(ROOT, "bin/capim-edge.mjs");
 export function cliEnv(edge: SpawnedEdge, token: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
-    CAPIM_EDGE_URL: edge.url.replace(/^http:/, "https:"),
+    CAPIM_EDGE_URL: edge.httpsUrl,
     CAPIM_EDGE_TOKEN: token,
     CAPIM_EDGE_CA_FILE: path.join(edge.stateDir, "edge-tls", "ca.crt"),
   };

@@ -18,6 +18,7 @@ export interface SpawnEdgeOptions {
   /** token -> tenant; default one random token for tenant "default". */
   tokens?: Record<string, string>;
   port?: number;
+  httpsPort?: number;
   maxBody?: number;
   /** Spawn through `npm run edge` (npm, sh, tsx) instead of node directly. */
   viaNpm?: boolean;
@@ -26,9 +27,9 @@ export interface SpawnEdgeOptions {
 // Set CAPIM_EDGE_LOG=1 to copy the edge's output (workerd logs included) to stderr.
 
 export interface SpawnedEdge {
-  /** http://127.0.0.1:<port>; the same port also speaks TLS (see httpsUrl). */
+  /** http://127.0.0.1:<port> */
   url: string;
-  /** https://127.0.0.1:<port>: kubectl sends bearer tokens only over TLS. */
+  /** https://127.0.0.1:<https port>: kubectl sends bearer tokens only over TLS. */
   httpsUrl: string;
   /** PEM of the edge's local CA (from <stateDir>/edge-tls/ca.crt), for kubeconfigs. */
   caPem: string;
@@ -69,6 +70,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const stateDir = opts.stateDir ?? mkdtempSync(path.join(os.tmpdir(), "capim-edge-state-"));
   const tokens = opts.tokens ?? { [newToken()]: "default" };
   const args = ["--port", String(opts.port ?? 0), "--state-dir", stateDir];
+  if (opts.httpsPort !== undefined) args.push("--https-port", String(opts.httpsPort));
   if (opts.maxBody) args.push("--max-body", String(opts.maxBody));
   const env: NodeJS.ProcessEnv = { ...process.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   delete env.CAPIM_EDGE_TOKEN;
@@ -114,7 +116,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const caFile = path.join(stateDir, "edge-tls", "ca.crt");
   const edge: SpawnedEdge = {
     url,
-    httpsUrl: url.replace(/^http:/, "https:"),
+    httpsUrl: /^edge https at (https:\/\/\S+)/m.exec(out)?.[1] ?? "",
     caPem: existsSync(caFile) ? readFileSync(caFile, "utf8") : "",
     token: Object.keys(tokens)[0],
     tokens,

@@ -73,7 +73,7 @@ describe("capim-edge CLI shared by concurrent CI jobs", () => {
     const kcA = path.join(dir, "job-a.kubeconfig");
     const kcB = path.join(dir, "job-b.kubeconfig");
     const cfgA = parse(readFileSync(kcA, "utf8"));
-    expect(cfgA.clusters[0].cluster.server).toBe(`${edge.url.replace("http:", "https:")}/clusters/default/job-a`);
+    expect(cfgA.clusters[0].cluster.server).toBe(`${edge.httpsUrl}/clusters/default/job-a`);
     const tokenA = tokenOf(kcA);
     const tokenB = tokenOf(kcB);
     expect(tokenA).not.toBe(tokenB);

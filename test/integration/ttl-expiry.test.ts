@@ -39,7 +39,7 @@ async function create(e: SpawnedEdge, name: string, ttl: string) {
 
 /** kubectl against the (possibly restarted) edge, whose port changed: --server overrides the kubeconfig's. */
 function kubectlAt(e: SpawnedEdge, kc: string, name: string, args: string[]) {
-  return kubectl("1.29", kc, ["--server", `${e.url.replace("http:", "https:")}/clusters/default/${name}`, ...args]);
+  return kubectl("1.29", kc, ["--server", `${e.httpsUrl}/clusters/default/${name}`, ...args]);
 }
 
 async function expectGone(e: SpawnedEdge, name: string, kc: string) {
