@@ -374,6 +374,8 @@ export function run(cmd: string, args: string[], env: Record<string, string> = {
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
     child.stderr.on("data", (d) => (stderr += d));
+    // A missing binary (e.g. etcdctl without Debian's etcd-client) fails the test instead of hanging it.
+    child.on("error", (err) => resolve({ code: 127, stdout, stderr: `${stderr}${cmd}: ${err.message}` }));
     child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
 }
