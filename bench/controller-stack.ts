@@ -43,7 +43,7 @@ for (const l of process.listeners("SIGTERM")) if (!before.includes(l)) process.r
 const management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
 const metrics = createMetrics();
 const controller = await startController({
-  kubeConfig: management.kubeConfig,
+  kubeConfig: management.directKubeConfig,
   edgeUrl: edge.url,
   edgeToken: token,
   vipHost: "127.0.0.1",
@@ -96,7 +96,7 @@ async function drive(): Promise<void> {
   const marks: Record<string, number> = {};
   const progress: Array<[number, number]> = [];
   driver = new Driver({
-    kube: new Kube(management.kubeConfig),
+    kube: new Kube(management.directKubeConfig),
     log,
     clusters,
     controlPlanes: Number(values["control-planes"]),

@@ -99,12 +99,12 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => void shutdown(signal));
 }
 
-console.log(`edge ready at ${edge.url} (state in ${stateDir})`);
+console.log(`edge ready at ${edge.url} (state in ${stateDir}); https at ${edge.httpsUrl}`);
 management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
 console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
 
 controller = await startController({
-  kubeConfig: management.kubeConfig,
+  kubeConfig: management.directKubeConfig,
   edgeUrl: edge.url,
   edgeToken: token,
   vipHost: "127.0.0.1",
@@ -129,7 +129,7 @@ function onProgress(p: Progress): void {
 }
 
 driver = new Driver({
-  kube: new Kube(management.kubeConfig),
+  kube: new Kube(management.directKubeConfig),
   log,
   clusters,
   controlPlanes,

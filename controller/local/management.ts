@@ -27,8 +27,14 @@ export interface ManagementOptions {
 }
 
 export interface Management {
-  /** Client config through the management VIP (TLS, admin client certificate). */
+  /** Client config through the management VIP (TLS, admin client certificate): what management.kubeconfig holds. */
   kubeConfig: KubeConfig;
+  /**
+   * Client config straight to the edge's plain-HTTP port with the tenant token, for clients in this
+   * process (controller, driver): the VIP is for people and tools that need TLS, and on a loopback
+   * port inside one process its TLS and proxy hop only cost CPU.
+   */
+  directKubeConfig: KubeConfig;
   kubeconfigPath: string;
   /** https://127.0.0.1:<port> */
   server: string;
@@ -137,5 +143,5 @@ export async function startManagement(o: ManagementOptions): Promise<Management>
   mkdirSync(o.kubeconfigDir, { recursive: true });
   const kubeconfigPath = path.join(o.kubeconfigDir, "management.kubeconfig");
   writeFileSync(kubeconfigPath, text, { mode: 0o600 });
-  return { kubeConfig, kubeconfigPath, server, stop: () => vip.closeAll() };
+  return { kubeConfig, directKubeConfig: direct, kubeconfigPath, server, stop: () => vip.closeAll() };
 }
