@@ -14,7 +14,15 @@ export interface SqlLike {
 export const EXPIRY_ALARM = "expiry";
 
 export class ClusterExpiry {
+  /** The stored value once read (every request checks expiry; SQLite is the truth, this a copy). */
+  private known: { at: number | null } | undefined;
+
   constructor(private readonly sql: SqlLike) {}
+
+  /** Drop the in-memory copy (the DO's storage was wiped). */
+  forget(): void {
+    this.known = undefined;
+  }
 
   /** Creates the table; call only for a cluster that exists (an empty DO must stay empty). */
   ensureSchema(): void {
@@ -23,6 +31,12 @@ export class ClusterExpiry {
 
   /** Epoch ms, or null for a cluster without TTL (also when the table does not exist yet). */
   get expiresAt(): number | null {
+    if (this.known) return this.known.at;
+    this.known = { at: this.read() };
+    return this.known.at;
+  }
+
+  private read(): number | null {
     const exists = this.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'capim_ttl'").toArray().length > 0;
     if (!exists) return null;
     const row = this.sql.exec("SELECT expires_at FROM capim_ttl WHERE id = 1").toArray()[0];
@@ -32,12 +46,15 @@ export class ClusterExpiry {
   /** Expire `ttlSeconds` after `now` (null: never); returns the new expiry. */
   setTtl(ttlSeconds: number | null, now: number): number | null {
     this.ensureSchema();
+    this.known = undefined; // re-read if the write below throws
     if (ttlSeconds === null) {
       this.sql.exec("DELETE FROM capim_ttl");
+      this.known = { at: null };
       return null;
     }
     const at = now + ttlSeconds * 1000;
     this.sql.exec("INSERT INTO capim_ttl (id, expires_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at", at);
+    this.known = { at };
     return at;
   }
 

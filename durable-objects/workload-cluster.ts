@@ -297,6 +297,7 @@ export class WorkloadCluster extends DurableObject<Env> {
     this.persistence.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll(); // also drops the SQL tables of a SQLite-backed DO
+    this.expiry.forget();
   }
 }
 

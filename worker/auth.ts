@@ -17,6 +17,8 @@ interface TokenTable {
 }
 
 let cached: TokenTable | undefined;
+/** The table per env object: reading a binding off `env` costs workerd a copy of its value on every access. */
+const byEnv = new WeakMap<object, TokenTable>();
 const encoder = new TextEncoder();
 
 async function sha256(s: string): Promise<Uint8Array> {
@@ -31,6 +33,14 @@ function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 async function tokenTable(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTable> {
+  const known = byEnv.get(env);
+  if (known) return known;
+  const table = await tokenTableOf(env);
+  byEnv.set(env, table);
+  return table;
+}
+
+async function tokenTableOf(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTable> {
   const source = env.CAPIM_EDGE_TOKENS ?? "";
   if (cached && cached.source === source) return cached;
   let parsed: unknown = {};

@@ -54,7 +54,18 @@ function table(env: LimitsEnv): Record<string, Partial> {
   return t;
 }
 
+/** Merged limits by env object and tenant: bindings are fixed for an isolate's life, and this runs on every request. */
+const merged = new WeakMap<object, Map<string, TenantLimits>>();
+
 export function limitsFor(env: LimitsEnv, tenant: string): TenantLimits {
+  let byTenant = merged.get(env);
+  if (!byTenant) merged.set(env, (byTenant = new Map()));
+  let limits = byTenant.get(tenant);
+  if (!limits) byTenant.set(tenant, (limits = computeLimits(env, tenant)));
+  return limits;
+}
+
+function computeLimits(env: LimitsEnv, tenant: string): TenantLimits {
   const t = table(env);
   const global = maxBodyBytes(env);
   const merged = { ...DEFAULT_LIMITS, maxBodyBytes: global, ...t["*"], ...t[tenant] };
