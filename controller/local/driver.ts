@@ -59,8 +59,8 @@ export interface Progress {
 }
 
 const SECRET_TYPE = "cluster.x-k8s.io/secret";
-/** Clusters whose objects are being created at once. */
-const CREATE_CONCURRENCY = 4;
+/** Clusters whose objects are being created at once (creation, not CPU, paced the 100-cluster benchmark at 4). */
+const CREATE_CONCURRENCY = 16;
 
 interface Cache<T> {
   on(verb: "add" | "update" | "delete", cb: (o: T) => void): void;
@@ -88,6 +88,8 @@ export class Driver {
   /** CAPI's Secrets (labelled with their cluster): CAs, bootstrap data, kubeconfigs; read here instead of GETs. */
   private readonly secrets: Cache<V1Secret & KubeObject>;
   private readonly kubeconfigsWritten = new Map<string, string>();
+  /** Machine writes that succeeded (`<uid>/<step>`): the informer may not show them yet when the next event syncs. */
+  private readonly machineWritesDone = new Set<string>();
   private readonly version: string;
   private readyWaiters: Array<() => void> = [];
   private lastProgress = "";
@@ -266,26 +268,29 @@ export class Driver {
     });
     const p = this.o.provisioning;
     const block = { provisioning: { startupDuration: p.startupDuration, ...(p.startupJitter ? { startupJitter: p.startupJitter } : {}) } };
-    for (const m of machineNames(name, this.o.controlPlanes, this.o.workers)) {
-      const mLabels: Record<string, string> = { ...labels, ...(m.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}) };
-      const machine = await this.createIfMissing(MACHINE, {
-        apiVersion: apiVersionOf(MACHINE),
-        kind: "Machine",
-        metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [{ ...owner(cluster, "Cluster", CLUSTER), controller: false }] },
-        spec: {
-          clusterName: name,
-          version: this.version,
-          bootstrap: { configRef: { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "KubeadmConfig", name: m.name } },
-          infrastructureRef: { apiGroup: DEV_MACHINE.group, kind: "DevMachine", name: m.name },
-        },
-      });
-      await this.createIfMissing(DEV_MACHINE, {
-        apiVersion: apiVersionOf(DEV_MACHINE),
-        kind: "DevMachine",
-        metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [owner(machine, "Machine", MACHINE)] },
-        spec: { backend: { inMemory: { vm: block, node: block, apiServer: block, etcd: block } } },
-      });
-    }
+    // Machines of one cluster at once, as MachineDeployments and KCP create theirs independently.
+    await Promise.all(
+      machineNames(name, this.o.controlPlanes, this.o.workers).map(async (m) => {
+        const mLabels: Record<string, string> = { ...labels, ...(m.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}) };
+        const machine = await this.createIfMissing(MACHINE, {
+          apiVersion: apiVersionOf(MACHINE),
+          kind: "Machine",
+          metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [{ ...owner(cluster, "Cluster", CLUSTER), controller: false }] },
+          spec: {
+            clusterName: name,
+            version: this.version,
+            bootstrap: { configRef: { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "KubeadmConfig", name: m.name } },
+            infrastructureRef: { apiGroup: DEV_MACHINE.group, kind: "DevMachine", name: m.name },
+          },
+        });
+        await this.createIfMissing(DEV_MACHINE, {
+          apiVersion: apiVersionOf(DEV_MACHINE),
+          kind: "DevMachine",
+          metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [owner(machine, "Machine", MACHINE)] },
+          spec: { backend: { inMemory: { vm: block, node: block, apiServer: block, etcd: block } } },
+        });
+      }),
+    );
   }
 
   // ---- reacting like CAPI ----
@@ -315,19 +320,23 @@ export class Driver {
       // CABPK: bootstrap data once the provider says it waits for it (workers are held back before
       // that by WaitingForControlPlaneInitialized).
       const vm = getCondition(dm.status?.conditions, "VMProvisioned");
-      if (vm?.reason === "WaitingForBootstrapData" && !machine.spec?.bootstrap?.dataSecretName) {
+      const done = (step: string) => this.machineWritesDone.has(`${machine.metadata.uid}/${step}`);
+      const markDone = (step: string) => this.machineWritesDone.add(`${machine.metadata.uid}/${step}`);
+      if (vm?.reason === "WaitingForBootstrapData" && !machine.spec?.bootstrap?.dataSecretName && !done("bootstrap")) {
         const secretName = `${machine.metadata.name}-bootstrap`;
         await this.createSecretIfMissing(secretName, name, { value: "#cloud-config\n# never executed by capim-edge\n", format: "cloud-config" });
         await this.o.kube.patch(MACHINE, ns, machine.metadata.name, { spec: { bootstrap: { dataSecretName: secretName } } });
+        markDone("bootstrap");
       }
       // Machine controller: mirror the infra machine's provisioning and providerID.
-      if (dm.status?.initialization?.provisioned === true && machine.status?.initialization?.infrastructureProvisioned !== true) {
+      if (dm.status?.initialization?.provisioned === true && machine.status?.initialization?.infrastructureProvisioned !== true && !done("provisioned")) {
         if (dm.spec?.providerID && machine.spec?.providerID !== dm.spec.providerID) {
           await this.o.kube.patch(MACHINE, ns, machine.metadata.name, { spec: { providerID: dm.spec.providerID } });
         }
         await this.o.kube.patchStatus(MACHINE, ns, machine.metadata.name, {
           status: { initialization: { infrastructureProvisioned: true, bootstrapDataSecretCreated: true }, nodeRef: { name: dm.metadata.name }, phase: "Running" },
         });
+        markDone("provisioned");
       }
     }
 
