@@ -122,6 +122,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     httpsCert: edgeTls.serving.certPem,
     httpsKey: edgeTls.serving.keyPem,
     logRequests: false,
+    ...(process.env.CAPIM_EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.CAPIM_EDGE_INSPECTOR_PORT) } : {}),
     unsafeDirectSockets: [{ host: "127.0.0.1", port }],
   });
   let httpsUrl: URL;
