@@ -1,15 +1,14 @@
 // The controller's access to the management cluster: a thin layer over @kubernetes/client-node that
 // names the kinds we touch, turns 404 into `undefined`, sends merge patches, and rate-limits (--qps).
+// Reads and writes go through kube-rest.ts (undici, client-node's auth); Secret lists and informers through client-node.
 import {
   ApiException,
   CoreV1Api,
-  CustomObjectsApi,
   KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
   type V1Secret,
 } from "@kubernetes/client-node";
 import { createHash } from "node:crypto";
+import { RestClient } from "./kube-rest.js";
 
 export interface GVR {
   group: string;
@@ -98,7 +97,7 @@ export class RateLimiter {
   }
 }
 
-const MERGE = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+const MERGE_PATCH = "application/merge-patch+json";
 
 type DispatcherOf = (cluster: unknown, agentOptions: Record<string, unknown>) => { close(): Promise<void> } | undefined;
 
@@ -132,8 +131,9 @@ export function withSharedConnections(kc: KubeConfig): KubeConfig {
 }
 
 export class Kube {
-  readonly custom: CustomObjectsApi;
   readonly core: CoreV1Api;
+  /** The calls below (see kube-rest.ts for why not through `custom`/`core`). */
+  private readonly rest: RestClient;
   private readonly limiter: RateLimiter;
 
   constructor(
@@ -141,15 +141,15 @@ export class Kube {
     opts: { qps?: number; burst?: number } = {},
   ) {
     const shared = withSharedConnections(kc);
-    this.custom = shared.makeApiClient(CustomObjectsApi);
     this.core = shared.makeApiClient(CoreV1Api);
+    this.rest = new RestClient(shared);
     this.limiter = new RateLimiter(opts.qps ?? 0, opts.burst);
   }
 
   async get<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string): Promise<T | undefined> {
     await this.limiter.take();
     try {
-      return (await this.custom.getNamespacedCustomObject({ ...g(gvr), namespace, name })) as T;
+      return await this.rest.call<T>({ method: "GET", path: objectPath(gvr, namespace, name) });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -162,33 +162,31 @@ export class Kube {
     labelSelector?: string,
   ): Promise<{ items: T[]; metadata?: { resourceVersion?: string } }> {
     await this.limiter.take();
-    return namespace
-      ? await this.custom.listNamespacedCustomObject({ ...g(gvr), namespace, labelSelector })
-      : await this.custom.listClusterCustomObject({ ...g(gvr), labelSelector });
+    return await this.rest.call({ method: "GET", path: collectionPath(gvr, namespace), query: { labelSelector } });
   }
 
   async create<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, body: KubeObject): Promise<T> {
     await this.limiter.take();
-    return (await this.custom.createNamespacedCustomObject({ ...g(gvr), namespace, body })) as T;
+    return await this.rest.call<T>({ method: "POST", path: collectionPath(gvr, namespace), body });
   }
 
   /** JSON merge patch of the main resource (metadata and spec). */
   async patch<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string, body: object): Promise<T> {
     await this.limiter.take();
-    return (await this.custom.patchNamespacedCustomObject({ ...g(gvr), namespace, name, body }, MERGE)) as T;
+    return await this.rest.call<T>({ method: "PATCH", path: objectPath(gvr, namespace, name), body, contentType: MERGE_PATCH });
   }
 
   /** JSON merge patch of the status subresource. */
   async patchStatus<T extends KubeObject = KubeObject>(gvr: GVR, namespace: string, name: string, body: object): Promise<T> {
     await this.limiter.take();
-    return (await this.custom.patchNamespacedCustomObjectStatus({ ...g(gvr), namespace, name, body }, MERGE)) as T;
+    return await this.rest.call<T>({ method: "PATCH", path: `${objectPath(gvr, namespace, name)}/status`, body, contentType: MERGE_PATCH });
   }
 
   /** Delete; false when it was already gone. */
   async delete(gvr: GVR, namespace: string, name: string): Promise<boolean> {
     await this.limiter.take();
     try {
-      await this.custom.deleteNamespacedCustomObject({ ...g(gvr), namespace, name });
+      await this.rest.call({ method: "DELETE", path: objectPath(gvr, namespace, name) });
       return true;
     } catch (e) {
       if (isNotFound(e)) return false;
@@ -199,7 +197,7 @@ export class Kube {
   async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     await this.limiter.take();
     try {
-      return await this.core.readNamespacedSecret({ namespace, name });
+      return await this.rest.call<V1Secret>({ method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}` });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
@@ -207,8 +205,8 @@ export class Kube {
   }
 }
 
-function g(gvr: GVR): { group: string; version: string; plural: string } {
-  return { group: gvr.group, version: gvr.version, plural: gvr.plural };
+function objectPath(gvr: GVR, namespace: string, name: string): string {
+  return `${collectionPath(gvr, namespace)}/${encodeURIComponent(name)}`;
 }
 
 /** Decoded `data[key]` of a Secret (base64 in the API), or undefined. */
