@@ -1,6 +1,8 @@
 // Typed client for the edge's admin API: clusters and the machines (bootstrap timeline) of each.
-// Plain fetch with a bearer token; errors from the edge are Kubernetes `Status` objects, surfaced
-// as EdgeError so callers can branch on the HTTP code (404 on delete = already gone).
+// undici.request with a bearer token (not fetch: its WHATWG streams cost ~3x the CPU per call, and the
+// controller makes a few calls per machine); errors from the edge are Kubernetes `Status` objects,
+// surfaced as EdgeError so callers can branch on the HTTP code (404 on delete = already gone).
+import { request } from "undici";
 
 export interface ProvisioningSettings {
   /** Go duration string, e.g. "10s", "1m30s". */
@@ -138,17 +140,19 @@ export class EdgeClient {
   }
 
   private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(this.base + path, {
-      method,
+    const res = await request(this.base + path, {
+      method: method as "GET",
       headers: {
         authorization: `Bearer ${this.token}`,
         accept: "application/json",
         ...(body !== undefined ? { "content-type": "application/json" } : {}),
       },
       body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(this.timeoutMs),
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs,
     });
-    const text = await res.text();
+    const text = await res.body.text();
+    const ok = res.statusCode >= 200 && res.statusCode < 300;
     let json: unknown = undefined;
     if (text) {
       try {
@@ -157,9 +161,9 @@ export class EdgeClient {
         json = undefined;
       }
     }
-    if (!res.ok) {
+    if (!ok) {
       const st = (json ?? {}) as { message?: string; reason?: string };
-      throw new EdgeError(res.status, `edge ${method} ${path}: ${res.status} ${st.message ?? text.slice(0, 200)}`, st.reason);
+      throw new EdgeError(res.statusCode, `edge ${method} ${path}: ${res.statusCode} ${st.message ?? text.slice(0, 200)}`, st.reason);
     }
     return json as T;
   }
