@@ -90,7 +90,7 @@ interface Usage {
   workerdCpu: number;
 }
 
-/** RSS and CPU time of the stack process (node: controller + driver + Miniflare host + edge front) and its workerd. */
+/** RSS and CPU time of the stack process (node: controller + driver + Miniflare host) and its workerd. */
 function stackUsage(pid: number): Usage {
   let workerd = 0;
   let workerdCpu = 0;
@@ -250,7 +250,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
     `| one VIP (${ec.d.names[0]}) | ${stats(single)} |`,
     `| round-robin over ${SPREAD} VIPs | ${stats(spread)} |`,
     "",
-    "RSS (ECDSA run) from /proc/<pid>/status VmRSS: node = the stack process (controller + driver + management VIP + Miniflare host and edge front), workerd = its child.",
+    "RSS (ECDSA run) from /proc/<pid>/status VmRSS: node = the stack process (controller + driver + management VIP + Miniflare host), workerd = its child.",
     "",
     "| when | node RSS | workerd RSS |",
     "|---|---|---|",

@@ -2,7 +2,7 @@
 // edge until SIGINT/SIGTERM: plain HTTP on P, HTTPS on Q (default P + 1, or a free port when P is 0). Token: env CAPIM_EDGE_TOKEN (tenant "default"), or env CAPIM_EDGE_TOKENS (JSON
 // token -> tenant), else a generated one that is printed. Prints `edge https at <url>`, then `edge ready at <url>` once serving.
 // `npm run edge` runs it bundled (dist/edge/edge-main.js, `npm run build:edge`) with plain node: tsx's
-// loader and its esbuild service would add ~80 MB to a process that only pipes bytes.
+// loader and its esbuild service would add ~80 MB to a process that only supervises workerd.
 import "./edge-node-flags.js";
 import { parseArgs } from "node:util";
 
