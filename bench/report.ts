@@ -29,7 +29,24 @@ export function writeSection(name: string, markdown: string, file = BENCHMARKS_M
 }
 
 /** Command, machine and date lines that every section starts with. */
-export function machineInfo(command: string): string {
+/** Cumulative CPU ticks from /proc/stat: all, and "steal" (time the hypervisor ran other guests on our vCPUs). */
+export function cpuTicks(): { total: number; steal: number } | undefined {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7] ?? 0 };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/** "steal x%" between two cpuTicks() readings: on a shared VM, the share of CPU time other guests took. */
+export function stealSince(before: ReturnType<typeof cpuTicks>): string {
+  const now = cpuTicks();
+  if (!before || !now || now.total === before.total) return "unknown";
+  return `${((100 * (now.steal - before.steal)) / (now.total - before.total)).toFixed(1)}%`;
+}
+
+export function machineInfo(command: string, steal?: string): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   let nproc = String(os.cpus().length);
   try {
@@ -42,6 +59,7 @@ export function machineInfo(command: string): string {
     `- command: \`${command}\``,
     `- date: ${new Date().toISOString()}`,
     `- machine: ${nproc} CPUs (${cpu}), ${memGiB} GiB memory, ${os.platform()} ${os.release()}, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`,
+    ...(steal ? [`- CPU steal during this benchmark: ${steal} (time the hypervisor gave other guests; figures move with it)`] : []),
   ].join("\n");
 }
 

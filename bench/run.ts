@@ -1,7 +1,7 @@
 // `npm run bench [-- --only edge|controller|vip] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
 // and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
 import { parseArgs } from "node:util";
-import { machineInfo, writeSection } from "./report.js";
+import { cpuTicks, machineInfo, stealSince, writeSection } from "./report.js";
 import { benchController } from "./controller-bench.js";
 import { runEdgeBench } from "./edge-bench.js";
 import { benchVipCerts } from "./vip-bench.js";
@@ -55,8 +55,9 @@ for (const name of selected) {
     process.exit(2);
   }
   console.error(`== ${name}`);
+  const ticks = cpuTicks();
   const body = await b.run();
-  const section = `## ${b.title}\n\n${machineInfo(command)}\n\n${body}\n`;
+  const section = `## ${b.title}\n\n${machineInfo(command, stealSince(ticks))}\n\n${body}\n`;
   console.log(section);
   if (!values["no-write"]) writeSection(name, section);
 }
