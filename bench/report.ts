@@ -28,7 +28,6 @@ export function writeSection(name: string, markdown: string, file = BENCHMARKS_M
   writeFileSync(file, doc.endsWith("\n") ? doc : doc + "\n");
 }
 
-/** Command, machine and date lines that every section starts with. */
 /** Cumulative CPU ticks from /proc/stat: all, and "steal" (time the hypervisor ran other guests on our vCPUs). */
 export function cpuTicks(): { total: number; steal: number } | undefined {
   try {
@@ -46,6 +45,7 @@ export function stealSince(before: ReturnType<typeof cpuTicks>): string {
   return `${((100 * (now.steal - before.steal)) / (now.total - before.total)).toFixed(1)}%`;
 }
 
+/** Command, machine and date lines that every section starts with (and the run's CPU steal when given). */
 export function machineInfo(command: string, steal?: string): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   let nproc = String(os.cpus().length);
