@@ -20,6 +20,7 @@ export interface GVR {
 export const DEV_CLUSTER: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devclusters", kind: "DevCluster" };
 export const DEV_MACHINE: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devmachines", kind: "DevMachine" };
 export const CLUSTER: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "clusters", kind: "Cluster" };
+const SECRET: GVR = { group: "", version: "v1", plural: "secrets", kind: "Secret" };
 export const MACHINE: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "machines", kind: "Machine" };
 
 export function apiVersionOf(gvr: GVR): string {
@@ -132,7 +133,7 @@ export function withSharedConnections(kc: KubeConfig): KubeConfig {
 
 export class Kube {
   readonly core: CoreV1Api;
-  /** The calls below (see kube-rest.ts for why not through `custom`/`core`). */
+  /** The calls below (see kube-rest.ts for why not through client-node's generated clients). */
   private readonly rest: RestClient;
   private readonly limiter: RateLimiter;
 
@@ -197,7 +198,7 @@ export class Kube {
   async getSecret(namespace: string, name: string): Promise<V1Secret | undefined> {
     await this.limiter.take();
     try {
-      return await this.rest.call<V1Secret>({ method: "GET", path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/secrets/${encodeURIComponent(name)}` });
+      return await this.rest.call<V1Secret>({ method: "GET", path: objectPath(SECRET, namespace, name) });
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;
