@@ -12,11 +12,9 @@ export type Principal =
   | { tenant: string; cluster: { namespace: string; name: string; tokenDigest: string } };
 
 interface TokenTable {
-  source: string;
   entries: Array<{ digest: Uint8Array; tenant: string }>;
 }
 
-let cached: TokenTable | undefined;
 /** The table per env object: reading a binding off `env` costs workerd a copy of its value on every access. */
 const byEnv = new WeakMap<object, TokenTable>();
 const encoder = new TextEncoder();
@@ -42,7 +40,6 @@ async function tokenTable(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTab
 
 async function tokenTableOf(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTable> {
   const source = env.CAPIM_EDGE_TOKENS ?? "";
-  if (cached && cached.source === source) return cached;
   let parsed: unknown = {};
   try {
     parsed = source ? JSON.parse(source) : {};
@@ -56,8 +53,7 @@ async function tokenTableOf(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenT
       if (token && typeof tenant === "string" && tenant) entries.push({ digest: await sha256(token), tenant });
     }
   }
-  cached = { source, entries };
-  return cached;
+  return { entries };
 }
 
 /** Returns the caller, or null when the token is missing or unknown. */

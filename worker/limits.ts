@@ -24,7 +24,6 @@ export const DEFAULT_LIMITS: Omit<TenantLimits, "maxBodyBytes"> = {
 export type LimitsEnv = Pick<Env, "CAPIM_EDGE_MAX_BODY"> & { CAPIM_EDGE_LIMITS?: string };
 
 type Partial = { [K in keyof TenantLimits]?: TenantLimits[K] };
-let cached: { source: string; table: Record<string, Partial> } | undefined;
 
 function parsePartial(v: unknown): Partial {
   const out: Partial = {};
@@ -38,7 +37,6 @@ function parsePartial(v: unknown): Partial {
 
 function table(env: LimitsEnv): Record<string, Partial> {
   const source = env.CAPIM_EDGE_LIMITS ?? "";
-  if (cached && cached.source === source) return cached.table;
   const t: Record<string, Partial> = {};
   if (source) {
     try {
@@ -50,16 +48,15 @@ function table(env: LimitsEnv): Record<string, Partial> {
       console.error("CAPIM_EDGE_LIMITS is not valid JSON; using the default limits");
     }
   }
-  cached = { source, table: t };
   return t;
 }
 
 /** Merged limits by env object and tenant: bindings are fixed for an isolate's life, and this runs on every request. */
-const merged = new WeakMap<object, Map<string, TenantLimits>>();
+const limitsByEnv = new WeakMap<object, Map<string, TenantLimits>>();
 
 export function limitsFor(env: LimitsEnv, tenant: string): TenantLimits {
-  let byTenant = merged.get(env);
-  if (!byTenant) merged.set(env, (byTenant = new Map()));
+  let byTenant = limitsByEnv.get(env);
+  if (!byTenant) limitsByEnv.set(env, (byTenant = new Map()));
   let limits = byTenant.get(tenant);
   if (!limits) byTenant.set(tenant, (limits = computeLimits(env, tenant)));
   return limits;
