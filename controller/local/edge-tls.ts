@@ -22,7 +22,7 @@ export async function loadOrCreateEdgeTls(stateDir: string | undefined): Promise
     const [caCert, caKey, cert, key] = files.map((f) => readFileSync(f, "utf8"));
     return { ca: { certPem: caCert, keyPem: caKey }, serving: { certPem: cert, keyPem: key } };
   }
-  // The PKI (@peculiar/x509 and its polyfills) is loaded only to mint: a restart reads the stored files.
+  // The PKI is loaded only to mint: a restart reads the stored files.
   const { generateCA, issueCert } = await import("../pki/index.js");
   const ca = await generateCA("capim-edge-local-ca", { rsa: false });
   const serving = await issueCert(ca, {

@@ -1,10 +1,26 @@
-// Leaf certificates: ECDSA P-256 keys (0.04 ms to generate) signed by the cluster's RSA or EC CA through
-// WebCrypto (native OpenSSL), so a serving or client cert costs a few ms instead of an RSA keygen (~150 ms).
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+// Leaf certificates: ECDSA P-256 keys (fast to generate) signed by the cluster's RSA or EC CA, so a serving
+// or client cert costs a millisecond or two instead of an RSA key generation (~150 ms).
+import type { KeyObject } from "node:crypto";
 import { isIP } from "node:net";
-import { CLOCK_SKEW_MS, randomSerial, type CertKeyPair } from "./ca.js";
-import { importSigningKey, privateKeyToPem, subtle, type SigningAlgorithm } from "./keys.js";
+import { CLOCK_SKEW_MS, type CertKeyPair } from "./ca.js";
+import { newKeyPair, parsePrivateKey, privateKeyToPem } from "./keys.js";
+import {
+  authorityKeyIdentifier,
+  basicConstraints,
+  buildCertificate,
+  derToPem,
+  distinguishedName,
+  extendedKeyUsage,
+  keyIdentifier,
+  keyUsage,
+  KeyUsageFlags,
+  pemToDer,
+  publicKeyInfo,
+  readCertificate,
+  subjectAltName,
+  type Name,
+} from "./x509.js";
+import type { Extension } from "@peculiar/asn1-x509";
 
 export type CertUsage = "server" | "client" | "both";
 
@@ -18,81 +34,55 @@ export interface IssueOptions {
   validityDays?: number;
 }
 
-/** A CA parsed and its key imported once, for callers that issue several certificates from it. */
+/** A CA parsed and its key read once, for callers that issue several certificates from it. */
 export interface LoadedCA {
-  cert: x509.X509Certificate;
-  key: CryptoKey;
-  algorithm: SigningAlgorithm;
+  /** The CA's subject: the leaves' issuer, with the CA's own encoding (Go matches issuer bytes to subject bytes). */
+  subject: Name;
+  key: KeyObject;
   /** Authority key identifier for the leaves (the CA's SKI, or one derived from its public key). */
-  aki: x509.AuthorityKeyIdentifierExtension;
+  aki: Extension;
 }
 
 export async function loadCA(ca: CertKeyPair): Promise<LoadedCA> {
-  const cert = new x509.X509Certificate(ca.certPem);
-  const { key, algorithm } = await importSigningKey(ca.keyPem);
-  const ski = cert.getExtension(x509.SubjectKeyIdentifierExtension);
-  const aki = ski
-    ? new x509.AuthorityKeyIdentifierExtension(ski.keyId)
-    : await x509.AuthorityKeyIdentifierExtension.create(cert.publicKey);
-  return { cert, key, algorithm, aki };
+  const cert = readCertificate(pemToDer(ca.certPem));
+  return {
+    subject: cert.subject,
+    key: parsePrivateKey(ca.keyPem),
+    aki: authorityKeyIdentifier(cert.subjectKeyId ?? keyIdentifier(cert.publicKey)),
+  };
 }
 
-const LEAF_KEY: EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" };
-
-// Extensions that do not vary per certificate are encoded once: ASN.1 encoding through @peculiar's schema
-// layer costs ~0.5 ms per extension, a sizeable part of a leaf.
-const STATIC_EXTENSIONS = new Map<CertUsage, x509.Extension[]>();
-function staticExtensions(usage: CertUsage): x509.Extension[] {
+// Extensions that do not vary per certificate are encoded once.
+const STATIC_EXTENSIONS = new Map<CertUsage, Extension[]>();
+function staticExtensions(usage: CertUsage): Extension[] {
   let exts = STATIC_EXTENSIONS.get(usage);
   if (!exts) {
-    const eku: string[] = [];
-    if (usage !== "client") eku.push(x509.ExtendedKeyUsage.serverAuth);
-    if (usage !== "server") eku.push(x509.ExtendedKeyUsage.clientAuth);
     exts = [
-      new x509.BasicConstraintsExtension(false, undefined, true),
       // ECDSA keys sign the handshake; keyEncipherment is for RSA key transport only.
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension(eku),
+      keyUsage(KeyUsageFlags.digitalSignature),
+      extendedKeyUsage({ server: usage !== "client", client: usage !== "server" }),
+      basicConstraints(false),
     ];
     STATIC_EXTENSIONS.set(usage, exts);
   }
   return exts;
 }
 
-/** PEM from DER directly (cheaper than the library's text conversion). */
-export function derToPem(der: ArrayBuffer, label = "CERTIFICATE"): string {
-  const b64 = Buffer.from(der).toString("base64").replace(/.{64}/g, "$&\n").replace(/\n$/, "");
-  return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
-}
-
 export async function issueCert(ca: CertKeyPair | LoadedCA, opts: IssueOptions): Promise<CertKeyPair> {
+  for (const ip of opts.ipAddresses ?? []) if (!isIP(ip)) throw new Error(`not an IP address: ${ip}`);
   const loaded = "certPem" in ca ? await loadCA(ca) : ca;
-  const keys = (await subtle.generateKey(LEAF_KEY, true, ["sign", "verify"])) as CryptoKeyPair;
-  const subject: x509.JsonName = [{ CN: [opts.commonName] }];
-  for (const o of opts.organization ?? []) subject.push({ O: [o] });
-
-  const extensions: x509.Extension[] = [...staticExtensions(opts.usage), loaded.aki];
-  const names: x509.JsonGeneralName[] = [
-    ...(opts.dnsNames ?? []).map((value) => ({ type: "dns" as const, value })),
-    ...(opts.ipAddresses ?? []).map((value) => {
-      if (!isIP(value)) throw new Error(`not an IP address: ${value}`);
-      return { type: "ip" as const, value };
-    }),
-  ];
-  if (names.length) extensions.push(new x509.SubjectAlternativeNameExtension(names));
-
+  const keys = await newKeyPair("ecdsa");
+  const extensions = [...staticExtensions(opts.usage), loaded.aki];
+  if (opts.dnsNames?.length || opts.ipAddresses?.length) extensions.push(subjectAltName(opts.dnsNames ?? [], opts.ipAddresses ?? []));
   const now = Date.now();
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject,
-    // The parsed Name keeps the CA's exact DER (string types included): Go matches issuer bytes to subject bytes.
-    issuer: loaded.cert.subjectName,
+  const der = await buildCertificate({
+    issuer: loaded.subject,
+    subject: distinguishedName(opts.commonName, opts.organization),
     notBefore: new Date(now - CLOCK_SKEW_MS),
     notAfter: new Date(now + (opts.validityDays ?? 365) * 86_400_000),
-    publicKey: keys.publicKey,
+    publicKey: publicKeyInfo(keys.publicKey),
     signingKey: loaded.key,
-    signingAlgorithm: { name: loaded.algorithm.name, hash: "SHA-256" } as EcdsaParams,
     extensions,
   });
-  return { certPem: derToPem(cert.rawData), keyPem: await privateKeyToPem(keys.privateKey) };
+  return { certPem: derToPem(der), keyPem: privateKeyToPem(keys.privateKey) };
 }

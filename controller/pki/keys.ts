@@ -1,41 +1,51 @@
-// Key plumbing between PEM (what Secrets and kubeconfigs hold) and WebCrypto (what @peculiar/x509 signs with).
-// Parsing goes through node:crypto because it reads every PEM flavour CAPI and openssl write
-// (PKCS#1 "RSA PRIVATE KEY", SEC1 "EC PRIVATE KEY", PKCS#8 "PRIVATE KEY").
-import { createPrivateKey, KeyObject, webcrypto } from "node:crypto";
+// Keys and signatures with node:crypto's KeyObjects. Key generation and signing run on libuv's thread pool
+// (the callback forms), so minting certificates for many clusters uses every core and does not block the
+// event loop. PEM is written in the encodings Go's tooling writes (PKCS#1 for RSA, SEC1 for EC): CAPI's own
+// secrets use these, and every consumer (client-go, kubectl, openssl, Node) reads them. Parsing accepts any
+// PEM flavour CAPI or openssl write (PKCS#1, SEC1, PKCS#8).
+import { createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from "node:crypto";
+import { promisify } from "node:util";
 
-export const subtle = webcrypto.subtle as unknown as SubtleCrypto;
+export type KeyKind = "rsa" | "ecdsa";
 
-export type SigningAlgorithm = RsaHashedImportParams | EcKeyImportParams;
-
-const CURVES: Record<string, string> = { prime256v1: "P-256", secp384r1: "P-384", secp521r1: "P-521" };
-
-/** The WebCrypto algorithm matching a private key: RSA PKCS#1 v1.5 or ECDSA, SHA-256 (what kubeadm/CAPI use). */
-export function algorithmFor(key: KeyObject): SigningAlgorithm {
-  if (key.asymmetricKeyType === "rsa") return { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  if (key.asymmetricKeyType === "ec") {
-    const curve = CURVES[key.asymmetricKeyDetails?.namedCurve ?? ""];
-    if (!curve) throw new Error(`unsupported EC curve ${key.asymmetricKeyDetails?.namedCurve}`);
-    return { name: "ECDSA", namedCurve: curve, hash: "SHA-256" } as EcKeyImportParams;
-  }
-  throw new Error(`unsupported CA key type ${key.asymmetricKeyType}`);
+export interface KeyPairObjects {
+  privateKey: KeyObject;
+  publicKey: KeyObject;
 }
 
-/** Imports a PEM private key (any common encoding) as a non-extractable WebCrypto signing key. */
-export async function importSigningKey(keyPem: string): Promise<{ key: CryptoKey; algorithm: SigningAlgorithm }> {
-  const obj = createPrivateKey(keyPem);
-  const algorithm = algorithmFor(obj);
-  const der = obj.export({ type: "pkcs8", format: "der" });
-  const key = await subtle.importKey("pkcs8", der, algorithm, false, ["sign"]);
-  return { key, algorithm };
+const generate = promisify(generateKeyPair);
+const signAsync = promisify(sign);
+
+/** RSA-2048 (what kubeadm and CAPI use for CAs) or ECDSA P-256 (leaves, fast CAs for tests and benchmarks). */
+export function newKeyPair(kind: KeyKind): Promise<KeyPairObjects> {
+  return kind === "rsa" ? generate("rsa", { modulusLength: 2048 }) : generate("ec", { namedCurve: "P-256" });
 }
 
-/**
- * PEM in the encoding Go's tooling writes: PKCS#1 for RSA and SEC1 for EC. CAPI's own secrets use these,
- * and every consumer (client-go, kubectl, openssl, Node) reads them.
- */
-export async function privateKeyToPem(key: CryptoKey): Promise<string> {
-  const der = Buffer.from(await subtle.exportKey("pkcs8", key));
-  const obj = createPrivateKey({ key: der, format: "der", type: "pkcs8" });
-  const type = obj.asymmetricKeyType === "rsa" ? "pkcs1" : "sec1";
-  return obj.export({ type, format: "pem" }) as string;
+export function privateKeyToPem(key: KeyObject): string {
+  return key.export({ type: key.asymmetricKeyType === "rsa" ? "pkcs1" : "sec1", format: "pem" }) as string;
+}
+
+export function parsePrivateKey(pem: string): KeyObject {
+  const key = createPrivateKey(pem);
+  if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "ec") throw new Error(`unsupported CA key type ${key.asymmetricKeyType}`);
+  return key;
+}
+
+/** SubjectPublicKeyInfo DER, as it goes into a certificate. */
+export function spkiDer(key: KeyObject): Buffer {
+  return (key.type === "private" ? createPublicKey(key) : key).export({ type: "spki", format: "der" });
+}
+
+// sha256WithRSAEncryption and ecdsa-with-SHA256: what kubeadm signs with.
+const SHA256_WITH_RSA = "1.2.840.113549.1.1.11";
+const ECDSA_WITH_SHA256 = "1.2.840.10045.4.3.2";
+
+/** The signatureAlgorithm OID for certificates signed by `key`; RSA's carries NULL parameters (RFC 4055). */
+export function signatureAlgorithm(key: KeyObject): { oid: string; nullParameters: boolean } {
+  return key.asymmetricKeyType === "rsa" ? { oid: SHA256_WITH_RSA, nullParameters: true } : { oid: ECDSA_WITH_SHA256, nullParameters: false };
+}
+
+/** SHA-256 signature; ECDSA's in DER (the encoding X.509 carries), RSA PKCS#1 v1.5. */
+export function signSha256(data: Uint8Array, key: KeyObject): Promise<Buffer> {
+  return signAsync("sha256", data, key);
 }

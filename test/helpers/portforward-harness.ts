@@ -9,7 +9,6 @@
 // which needs what the real system cannot be made to produce on demand: member and cluster ids all above 2^63
 // (real ids are random uint64s, so only about half exercise the top bit) and state changed synchronously
 // between two RPCs of one test.
-import "reflect-metadata";
 import http from "node:http";
 import net from "node:net";
 import os from "node:os";
