@@ -221,6 +221,7 @@ export function handleDiscovery(url: URL, headers: Headers, kinds: KindInfo[], v
 }
 
 function legacyCore(parts: string[], headers: Headers, kinds: KindInfo[]): Response | undefined {
+  if (parts.length > 2) return undefined; // a resource path: decided before any per-request work
   const versions = coreVersions(kinds);
   if (parts.length === 1) {
     const agg = aggregatedVersion(headers.get("accept"));
@@ -235,13 +236,13 @@ function legacyCore(parts: string[], headers: Headers, kinds: KindInfo[]): Respo
 }
 
 function groups(parts: string[], headers: Headers, kinds: KindInfo[]): Response | undefined {
+  if (parts.length > 3) return undefined; // a resource path: decided before any per-request work
   const all = apiGroups(kinds);
   if (parts.length === 1) {
     const agg = aggregatedVersion(headers.get("accept"));
     if (agg) return aggregatedResponse(agg, all.map((g) => aggregatedGroup(g.name, g.versions, kinds)));
     return jsonResponse(200, { kind: "APIGroupList", apiVersion: "v1", groups: all.map(apiGroupJson) });
   }
-  if (parts.length > 3) return undefined;
   const group = all.find((g) => g.name === parts[1]);
   if (!group) return notFound();
   if (parts.length === 2) return jsonResponse(200, { kind: "APIGroup", apiVersion: "v1", ...apiGroupJson(group) });

@@ -4,6 +4,7 @@
 import { crdStatus, kindFromCrd, validateCrd } from "./crd.js";
 import { allowsCreateOnUpdate, groupVersion, type KindRegistry } from "./kinds.js";
 import { decodeManagedFields, encodeManagedFields, recordUpdate, sameOwnership, type FieldScope, type ManagedFieldsEntry } from "./managed-fields.js";
+import { cloneJson } from "./patch/merge.js";
 import { strategicMergeKeysFor } from "./patch/strategic-keys.js";
 import { errors } from "./status.js";
 import type { ObjectStore } from "./store.js";
@@ -203,9 +204,9 @@ export class ObjectOps {
 
     let next: KubeObject;
     if (mode === "status") {
-      next = structuredClone(existing);
-      if (body.status === undefined) delete next.status;
-      else next.status = structuredClone(body.status);
+      const { status: _old, ...rest } = existing;
+      next = cloneJson(rest);
+      if (body.status !== undefined) next.status = cloneJson(body.status);
     } else {
       next = { ...body, apiVersion: existing.apiVersion, kind: existing.kind };
       const meta: ObjectMeta = { ...bodyMeta };
@@ -364,17 +365,17 @@ export class ObjectOps {
 
     if (kind.group === "" && kind.resource === "namespaces") return this.deleteNamespace(key, existing);
     if (pending) {
-      const next = structuredClone(existing);
+      const next = cloneJson(existing);
       next.metadata!.deletionTimestamp = this.timestamp();
       next.metadata!.deletionGracePeriodSeconds = 0;
       return { object: this.store.commit("MODIFIED", key, next), deleted: false };
     }
-    return { object: this.remove(kind, key, structuredClone(existing)), deleted: true };
+    return { object: this.remove(kind, key, cloneJson(existing)), deleted: true };
   }
 
   private deleteNamespace(key: ObjectKey, existing: KubeObject): { object: KubeObject; deleted: boolean } {
     const ns = key.name;
-    const next = structuredClone(existing);
+    const next = cloneJson(existing);
     next.metadata!.deletionTimestamp = this.timestamp();
     next.metadata!.deletionGracePeriodSeconds = 0;
     next.status = { ...(isObject(next.status) ? next.status : {}), phase: "Terminating" };
@@ -397,7 +398,7 @@ export class ObjectOps {
     if (!nsObj?.metadata?.deletionTimestamp || (nsObj.metadata.finalizers ?? []).length) return undefined;
     for (const s of this.store.all()) if (s.key.namespace === ns) return undefined;
     const nsKind = this.registry.byGroupResource("", "namespaces")!;
-    const last = structuredClone(nsObj);
+    const last = cloneJson(nsObj);
     last.spec = { ...(isObject(last.spec) ? last.spec : {}), finalizers: [] };
     return this.remove(nsKind, key, last);
   }
@@ -417,7 +418,7 @@ export class ObjectOps {
     this.registry.setCustom(crd.metadata!.name!, undefined);
     if (!kind) return;
     for (const s of this.store.list(kind.group, kind.resource)) {
-      this.store.commit("DELETED", s.key, structuredClone(s.object));
+      this.store.commit("DELETED", s.key, cloneJson(s.object));
     }
   }
 
@@ -444,7 +445,7 @@ export class ObjectOps {
       const refs = current.metadata?.ownerReferences ?? [];
       const others = refs.filter((r) => r.uid !== ownerUid && this.uidExists(r.uid));
       if (others.length) {
-        const next = structuredClone(current);
+        const next = cloneJson(current);
         next.metadata!.ownerReferences = refs.filter((r) => r.uid !== ownerUid);
         this.store.commit("MODIFIED", dep.key, next);
       } else {
@@ -459,7 +460,7 @@ export class ObjectOps {
 
   private orphanDependents(ownerUid: string): void {
     for (const dep of this.dependentsOf(ownerUid)) {
-      const next = structuredClone(dep.object);
+      const next = cloneJson(dep.object);
       const refs = (next.metadata!.ownerReferences ?? []).filter((r) => r.uid !== ownerUid);
       if (refs.length) next.metadata!.ownerReferences = refs;
       else delete next.metadata!.ownerReferences;

@@ -8,7 +8,7 @@ import { isObject, ObjectOps, type DeleteOptions, type FieldOwnership, type Prop
 import { managerFor } from "./managed-fields.js";
 import { serverSideApply } from "./patch/apply.js";
 import { applyJsonPatch } from "./patch/json.js";
-import { applyMergePatch } from "./patch/merge.js";
+import { applyMergePatch, cloneJson } from "./patch/merge.js";
 import { applyStrategicMergePatch } from "./patch/strategic.js";
 import { strategicMergeKeysFor } from "./patch/strategic-keys.js";
 import { parseResourcePath, type ResourcePath } from "./router.js";
@@ -88,7 +88,7 @@ export class ApiServer {
   getObject(apiVersion: string, kind: string, namespace: string, name: string): KubeObject | undefined {
     const k = this.kindOf(apiVersion, kind);
     const o = this.ops.get(k, namespace, name);
-    return o && this.relabel(structuredClone(o), apiVersion);
+    return o && this.relabel(cloneJson(o), apiVersion);
   }
 
   upsertObject(obj: KubeObject): KubeObject {
@@ -96,10 +96,10 @@ export class ApiServer {
     const name = obj.metadata?.name;
     if (!name) throw errors.badRequest("upsertObject needs metadata.name");
     const ns = k.namespaced ? (obj.metadata?.namespace ?? "default") : "";
-    const body = structuredClone(obj);
+    const body = cloneJson(obj);
     if (body.metadata) delete body.metadata.resourceVersion; // system writes are unconditional
     const { object } = this.ops.update(k, ns, name, body, "system");
-    return this.relabel(structuredClone(object), obj.apiVersion!);
+    return this.relabel(cloneJson(object), obj.apiVersion!);
   }
 
   deleteObject(apiVersion: string, kind: string, namespace: string, name: string): boolean {
@@ -115,7 +115,7 @@ export class ApiServer {
     return this.store
       .list(k.group, k.resource, k.namespaced ? namespace : undefined)
       .filter((s) => !sel || matchesLabelSelector(sel, s.object.metadata?.labels))
-      .map((s) => this.relabel(structuredClone(s.object), apiVersion));
+      .map((s) => this.relabel(cloneJson(s.object), apiVersion));
   }
 
   countObjects(): number {
@@ -448,7 +448,8 @@ export class ApiServer {
     // write below, or a concurrent write would make a patch without resourceVersion look stale (409).
     const existing = this.ops.get(kind, ns, name);
     if (!existing && ct !== "application/apply-patch+yaml") throw errors.notFound(kind.group, kind.resource, name);
-    const base = existing ? this.relabel(structuredClone(existing), req.gv) : undefined;
+    // Not cloned: the patch functions never mutate their inputs and return fresh objects.
+    const base = existing ? this.relabel(existing, req.gv) : undefined;
     const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
     let result: unknown;
     let fields = this.writer(req);
@@ -479,7 +480,7 @@ export class ApiServer {
         }
         const force = req.q.get("force") === "true";
         const applyReq = { manager: fm, apiVersion: req.gv, force, time: this.ops.timestamp(), scope: this.ops.fieldScope(kind, mode) };
-        const out = serverSideApply(base, applied, mergeKeys(), applyReq);
+        const out = serverSideApply(base && cloneJson(base), applied, mergeKeys(), applyReq);
         result = out.object;
         fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
       }

@@ -42,4 +42,14 @@ describe("applyMergePatch (RFC 7386)", () => {
       expect([(e as ApiError).code, (e as ApiError).reason, (e as ApiError).message]).toEqual([400, "BadRequest", "Invalid JSON Patch"]);
     }
   });
+
+  it("keeps a \"__proto__\" member as data (a valid ConfigMap key), in the target and in the patch", () => {
+    const target = JSON.parse('{"data":{"__proto__":"kept","a":"1"}}');
+    const patch = JSON.parse('{"data":{"__proto__":"changed","b":"2"}}');
+    const out = applyMergePatch(target, patch) as { data: Record<string, string> };
+    expect(Object.getPrototypeOf(out.data)).toBe(Object.prototype);
+    expect(JSON.stringify(out)).toBe('{"data":{"__proto__":"changed","a":"1","b":"2"}}');
+    const untouched = applyMergePatch(target, { other: 1 }) as { data: Record<string, string> };
+    expect(JSON.stringify(untouched.data)).toBe('{"__proto__":"kept","a":"1"}');
+  });
 });

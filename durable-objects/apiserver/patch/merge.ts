@@ -7,15 +7,24 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Deep copy of JSON data (inputs are never mutated by the patch functions). */
+/**
+ * Deep copy of JSON data (inputs are never mutated by the patch functions). Also the apiserver's clone
+ * of stored objects: ~4x cheaper than structuredClone, which serializes through V8's wire format.
+ */
 export function cloneJson<T>(v: T): T {
   if (Array.isArray(v)) return v.map(cloneJson) as T;
   if (isPlainObject(v)) {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = cloneJson(x);
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, cloneJson(x));
     return out as T;
   }
   return v;
+}
+
+/** out[k] = v, except that a "__proto__" key (valid in a ConfigMap's data) stays data instead of setting the prototype. */
+export function setOwn(out: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__") Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else out[k] = v;
 }
 
 function merge(target: unknown, patch: unknown): unknown {
@@ -23,10 +32,10 @@ function merge(target: unknown, patch: unknown): unknown {
   const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = merge(out[k], v);
+    else setOwn(out, k, merge(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   // Untouched members are shared with `target`; copy so callers may mutate the result freely.
-  for (const k of Object.keys(out)) if (!Object.prototype.hasOwnProperty.call(patch, k)) out[k] = cloneJson(out[k]);
+  for (const k of Object.keys(out)) if (!Object.hasOwn(patch, k)) setOwn(out, k, cloneJson(out[k]));
   return out;
 }
 
