@@ -98,8 +98,10 @@ describe("cluster TTL", () => {
 
   it("expiry survives restarts: edge down at the moment of expiry, and restarted before it", async () => {
     edge ??= await spawnEdge({ tokens, stateDir, keepState: true });
-    const down = await create(edge, "down-at-expiry", "4s");
-    const before = await create(edge, "restarted-before", "12s");
+    // TTLs leave room for three CLI creates and an edge restart (~4 s together on a 2-core machine)
+    // before the first expiry, and for a second restart after it before the second.
+    const down = await create(edge, "down-at-expiry", "9s");
+    const before = await create(edge, "restarted-before", "18s");
     const keep = await create(edge, "long-lived", "1h");
 
     // Restart #1 right away (before either expiry).
