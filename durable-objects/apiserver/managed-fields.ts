@@ -28,6 +28,8 @@ export interface ManagedFieldsEntry {
 export interface Owner {
   entry: ManagedFieldsEntry;
   fields: Set<string>;
+  /** toFieldsV1(fields), when known to be current (an owner this server encoded); whoever changes `fields` drops it. */
+  encoded?: FieldsV1;
 }
 
 const isMap = (v: Json): v is JsonMap => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -59,33 +61,84 @@ function listStrategy(keys: Record<string, string>, path: string): { key: string
 
 const itemKey = (key: string, item: Json) => `k:${JSON.stringify({ [key]: (item as JsonMap)[key] })}`;
 
+/** A path key is the JSON of its element array; prefixes are kept as the joined element JSON to build keys cheaply. */
+const extend = (prefix: string, element: string) => (prefix ? `${prefix},${JSON.stringify(element)}` : JSON.stringify(element));
+const keyOf = (prefix: string) => `[${prefix}]`;
+
+interface Walk {
+  keys: Record<string, string>;
+  fields: Set<string>;
+  /** When set: the keys whose value differs from the `before` object's (a keyed item: is new there). */
+  changed?: Set<string>;
+}
+
+/** The first list item that valueAt would resolve `element` to (what a path into a list denotes). */
+function firstByElement(list: Json, element: (x: Json) => string | undefined): Map<string, Json> {
+  const out = new Map<string, Json>();
+  if (Array.isArray(list)) {
+    for (const x of list) {
+      const e = element(x);
+      if (e !== undefined && !out.has(e)) out.set(e, x);
+    }
+  }
+  return out;
+}
+
 /**
  * The member paths of a value (SMD's "set of fields this config specifies"): leaves, atomic lists,
  * empty maps, and keyed list items (`.`); non-empty maps are represented by their children only.
+ * With `w.changed`, also which of them differ between `after` and `before` (the values that valueAt
+ * finds at the same path in the two whole objects), in the same walk.
  */
-function collect(v: Json, keys: Record<string, string>, dotted: string, prefix: string[], out: Set<string>): void {
+function collect(v: Json, after: Json, before: Json, dotted: string, prefix: string, w: Walk): void {
   if (isMap(v)) {
-    const entries = Object.entries(v).filter(([, x]) => x !== undefined);
-    if (!entries.length && prefix.length) out.add(JSON.stringify(prefix));
-    for (const [k, x] of entries) collect(x, keys, dotted ? `${dotted}.${k}` : k, [...prefix, `f:${k}`], out);
+    let members = 0;
+    for (const k of Object.keys(v)) {
+      const x = v[k];
+      if (x === undefined) continue;
+      members++;
+      const a = isMap(after) ? after[k] : undefined;
+      const b = isMap(before) ? before[k] : undefined;
+      collect(x, a, b, dotted ? `${dotted}.${k}` : k, extend(prefix, `f:${k}`), w);
+    }
+    if (!members && prefix) addLeaf(prefix, after, before, w);
     return;
   }
   if (Array.isArray(v) && v.length) {
-    const s = listStrategy(keys, dotted);
+    const s = listStrategy(w.keys, dotted);
     if (s === "set" && v.every((x) => !isMap(x) && !Array.isArray(x))) {
-      for (const x of v) out.add(JSON.stringify([...prefix, `v:${JSON.stringify(x)}`]));
+      const inBefore = w.changed && Array.isArray(before) ? new Set(before.map((x) => JSON.stringify(x))) : undefined;
+      for (const x of v) {
+        const json = JSON.stringify(x);
+        const key = keyOf(extend(prefix, `v:${json}`));
+        w.fields.add(key);
+        if (w.changed && !inBefore?.has(json)) w.changed.add(key);
+      }
       return;
     }
     if (typeof s === "object" && v.every((x) => isMap(x) && x[s.key] !== undefined)) {
+      const byKey = (x: Json) => (isMap(x) ? JSON.stringify(x[s.key]) : undefined);
+      const afterItems = w.changed ? firstByElement(after, byKey) : undefined;
+      const beforeItems = w.changed ? firstByElement(before, byKey) : undefined;
       for (const x of v) {
-        const p = [...prefix, itemKey(s.key, x)];
-        out.add(JSON.stringify([...p, "."]));
-        collect(x, keys, dotted, p, out);
+        const p = extend(prefix, itemKey(s.key, x));
+        const dot = keyOf(extend(p, "."));
+        const id = byKey(x)!;
+        const b = beforeItems?.get(id);
+        w.fields.add(dot);
+        if (w.changed && b === undefined) w.changed.add(dot);
+        collect(x, afterItems?.get(id), b, dotted, p, w);
       }
       return;
     }
   }
-  out.add(JSON.stringify(prefix));
+  addLeaf(prefix, after, before, w);
+}
+
+function addLeaf(prefix: string, after: Json, before: Json, w: Walk): void {
+  const key = keyOf(prefix);
+  w.fields.add(key);
+  if (w.changed && JSON.stringify(before) !== JSON.stringify(after)) w.changed.add(key);
 }
 
 export interface FieldScope {
@@ -96,21 +149,43 @@ export interface FieldScope {
 }
 
 export function fieldsOf(obj: KubeObject, scope: FieldScope): Set<string> {
-  const out = new Set<string>();
-  collect(ownable(obj, scope.subresource, scope.statusSeparate), scope.mergeKeys, "", [], out);
-  out.delete("[]");
-  return out;
+  const w: Walk = { keys: scope.mergeKeys, fields: new Set() };
+  collect(ownable(obj, scope.subresource, scope.statusSeparate), obj, undefined, "", "", w);
+  w.fields.delete("[]");
+  return w.fields;
+}
+
+/** fieldsOf(after) and the subset whose values differ from `before`'s (every one when there is no `before`). */
+function fieldsAndChanges(before: KubeObject | undefined, after: KubeObject, scope: FieldScope): { fields: Set<string>; changed: Set<string> } {
+  const w: Walk = { keys: scope.mergeKeys, fields: new Set(), changed: new Set() };
+  collect(ownable(after, scope.subresource, scope.statusSeparate), after, before, "", "", w);
+  w.fields.delete("[]");
+  w.changed!.delete("[]");
+  return { fields: w.fields, changed: w.changed! };
 }
 
 // ---- FieldsV1 <-> path sets ----------------------------------------------------------------
 
 export function toFieldsV1(paths: Set<string>): FieldsV1 {
+  return encodeFields(paths).fieldsV1;
+}
+
+/**
+ * FieldsV1 of a path set, and the paths it decodes back to: a path with a longer path below it in the
+ * set is only an inner node of the FieldsV1 tree and does not come back. Sorted, a path's extensions
+ * (`["a","b"]` for `["a"]`) come right before it (`,` sorts before `]`), so one look back finds them.
+ */
+function encodeFields(paths: Set<string>): { fieldsV1: FieldsV1; decoded: Set<string> } {
   const root: FieldsV1 = {};
+  const decoded = new Set<string>();
+  let previous = "";
   for (const key of [...paths].sort()) {
     let node = root;
     for (const el of JSON.parse(key) as string[]) node = node[el] ??= {};
+    if (!previous.startsWith(`${key.slice(0, -1)},`)) decoded.add(key);
+    previous = key;
   }
-  return root;
+  return { fieldsV1: root, decoded };
 }
 
 export function fromFieldsV1(f: unknown, prefix: string[] = [], out = new Set<string>()): Set<string> {
@@ -124,9 +199,18 @@ export function fromFieldsV1(f: unknown, prefix: string[] = [], out = new Set<st
   return out;
 }
 
-/** Owners decoded from metadata.managedFields; malformed entries are dropped. */
+/**
+ * managedFields lists this server encoded, with their owners: a stored object's list is decoded on every
+ * write to it, and parsing the FieldsV1 back into path sets was a large share of a write. Stored objects
+ * are never mutated (writes replace them), so the list object identifies its content.
+ */
+const decoded = new WeakMap<object, Owner[]>();
+
+/** Owners decoded from metadata.managedFields; malformed entries are dropped. Callers own the result. */
 export function decodeManagedFields(v: unknown): Owner[] {
   if (!Array.isArray(v)) return [];
+  const known = decoded.get(v);
+  if (known) return known.map((o) => ({ entry: { ...o.entry }, fields: new Set(o.fields), encoded: o.encoded }));
   const out: Owner[] = [];
   for (const e of v) {
     if (!isMap(e) || typeof e.manager !== "string" || (e.operation !== "Apply" && e.operation !== "Update")) continue;
@@ -146,7 +230,26 @@ export function decodeManagedFields(v: unknown): Owner[] {
 
 /** Back to metadata.managedFields (owners with no fields left are dropped, like kube). */
 export function encodeManagedFields(owners: Owner[]): ManagedFieldsEntry[] {
-  return owners.filter((o) => o.fields.size).map((o) => ({ ...o.entry, fieldsType: "FieldsV1" as const, fieldsV1: toFieldsV1(o.fields) }));
+  const kept = owners.filter((o) => o.fields.size);
+  const cached: Owner[] = [];
+  const entries = kept.map(({ entry: e, encoded, fields }): ManagedFieldsEntry => {
+    // An owner with `encoded` came from this cache and only lost fields since, so it is in decoded form.
+    const f = encoded ? { fieldsV1: encoded, decoded: fields } : encodeFields(fields);
+    // Members in the order of kube's ManagedFieldsEntry, whatever order the entry was built in.
+    const entry: ManagedFieldsEntry = {
+      manager: e.manager,
+      operation: e.operation,
+      apiVersion: e.apiVersion,
+      ...(e.time !== undefined ? { time: e.time } : {}),
+      fieldsType: "FieldsV1",
+      fieldsV1: f.fieldsV1,
+      ...(e.subresource ? { subresource: e.subresource } : {}),
+    };
+    cached.push({ entry, fields: new Set(f.decoded), encoded: f.fieldsV1 });
+    return entry;
+  });
+  decoded.set(entries, cached);
+  return entries;
 }
 
 /** managedFields equal apart from timestamps (a write changing only those is a no-op in kube). */
@@ -233,18 +336,13 @@ export interface Writer {
  * fields the write removed are owned by no one.
  */
 export function recordUpdate(owners: Owner[], before: KubeObject | undefined, after: KubeObject, writer: Writer, scope: FieldScope, time: string): Owner[] {
-  const afterFields = fieldsOf(after, scope);
-  const changed = new Set<string>();
-  for (const key of afterFields) {
-    const path = JSON.parse(key) as string[];
-    const was = before === undefined ? undefined : valueAt(before, path);
-    if (path[path.length - 1] === "." ? was === undefined : JSON.stringify(was) !== JSON.stringify(valueAt(after, path))) changed.add(key);
-  }
+  const { fields: afterFields, changed } = fieldsAndChanges(before, after, scope);
   const out: Owner[] = [];
   let mine: Owner | undefined;
   for (const o of owners) {
-    const fields = new Set([...o.fields].filter((k) => !changed.has(k) && valueAt(after, JSON.parse(k) as string[]) !== undefined));
-    const next = { entry: o.entry, fields };
+    // A field still exists when `after` has it among its own fields (the usual case) or valueAt finds it.
+    const fields = new Set([...o.fields].filter((k) => !changed.has(k) && (afterFields.has(k) || valueAt(after, JSON.parse(k) as string[]) !== undefined)));
+    const next: Owner = { entry: o.entry, fields, ...(fields.size === o.fields.size && o.encoded ? { encoded: o.encoded } : {}) };
     if (sameOwner(o.entry, writer.manager, "Update", writer.subresource)) mine = next;
     out.push(next);
   }
@@ -255,6 +353,7 @@ export function recordUpdate(owners: Owner[], before: KubeObject | undefined, af
   }
   for (const k of changed) mine.fields.add(k);
   mine.entry = { ...mine.entry, apiVersion: writer.apiVersion, time };
+  delete mine.encoded;
   return out;
 }
 

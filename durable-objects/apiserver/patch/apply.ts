@@ -114,7 +114,10 @@ export function serverSideApply(live: KubeObject | undefined, applied: KubeObjec
     for (const o of others) if (o.fields.has(key)) conflicts.push({ owner: o.entry, path: pathString(key), key, o });
   }
   if (conflicts.length && !req.force) throw conflictError(conflicts);
-  for (const c of conflicts) c.o.fields.delete(c.key); // force: ownership moves to the applier
+  for (const c of conflicts) {
+    c.o.fields.delete(c.key); // force: ownership moves to the applier
+    delete c.o.encoded;
+  }
 
   // Fields this manager applied before and omits now go, unless someone else (still) owns them or
   // anything below them.
