@@ -87,24 +87,30 @@ interface Usage {
   node: number;
   workerd: number;
   nodeCpu: number;
-  workerdCpu: number;
+  /** CPU seconds per workerd process (workload edge, management edge), by pid. */
+  workerdCpu: Map<number, number>;
 }
 
-/** RSS and CPU time of the stack process (node: controller + driver + Miniflare host) and its workerd. */
+/** RSS and CPU time of the stack process (node: controller + driver + Miniflare host) and its workerd processes. */
 function stackUsage(pid: number): Usage {
   let workerd = 0;
-  let workerdCpu = 0;
+  const workerdCpu = new Map<number, number>();
   for (const p of processTree(pid)) {
     if (p.name === "workerd") {
       try {
         workerd += rss(p.pid);
-        workerdCpu += cpuSeconds(p.pid);
+        workerdCpu.set(p.pid, cpuSeconds(p.pid));
       } catch {
         /* exited */
       }
     }
   }
   return { node: rss(pid), workerd, nodeCpu: cpuSeconds(pid), workerdCpu };
+}
+
+/** CPU seconds each workerd used between two samples, largest first. */
+function workerdCpuUsed(before: Usage, after: Usage): number[] {
+  return [...after.workerdCpu].map(([pid, s]) => s - (before.workerdCpu.get(pid) ?? 0)).sort((a, b) => b - a);
 }
 
 /** A keep-alive HTTPS client for one workload cluster, authenticated like kubectl with its kubeconfig. */
@@ -221,8 +227,8 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
   const fmt = (o: Record<string, number>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(", ");
   return [
     `${CLUSTERS} clusters x (1 control plane + ${WORKERS} workers) = ${machines} DevMachines, every step's startupDuration 0s, ` +
-      `controller concurrency ${concurrency}, management client unlimited QPS (as \`npm start\`). The stack (edge in workerd, ` +
-      "management API behind its VIP, controller, CAPI-playing driver) runs as its own process (bench/controller-stack.ts, " +
+      `controller concurrency ${concurrency}, management client unlimited QPS (as \`npm start\`). The stack (edge and management API in a workerd each, ` +
+      "management VIP, controller, CAPI-playing driver) runs as its own process (bench/controller-stack.ts, " +
       "the wiring of controller/local/main.ts) and reports its own timings; t = 0 when the driver starts (nothing exists yet). " +
       "Two runs: cluster CAs with ECDSA P-256 keys (the provider's throughput) and with RSA-2048 keys as `npm start` and CAPI make them " +
       "(the driver, playing KCP, generates 2 per cluster before that cluster's objects exist).",
@@ -237,7 +243,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
     `| **all ${machines} DevMachines ready** | ${both((r) => `**${s(r.d.marks.allMachinesReady)}**`)} |`,
     `| all clusters ready (kubeconfigs written) | ${both((r) => s(r.d.marks.allClustersReady))} |`,
     `| **machines/s** (${machines} / time to all ready) | ${both((r) => `**${rate(r).toFixed(1)}**`)} |`,
-    `| CPU used meanwhile: stack node process / workerd (s) | ${both((r) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${(r.after.workerdCpu - r.before.workerdCpu).toFixed(1)}`)} |`,
+    `| CPU used meanwhile (s): stack node process / each workerd, largest (the management edge) first | ${both((r) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${workerdCpuUsed(r.before, r.after).map((c) => c.toFixed(1)).join(" + ")}`)} |`,
     "",
     `Controller work (ECDSA run): reconciles ${fmt(ec.d.reconciles)}; edge admin calls ${fmt(ec.d.edgeCalls)}; ` +
       `management API calls through Kube (controller and driver; the driver's Secret creates are not counted) ${fmt(ec.d.kubeCalls)}.`,
@@ -250,7 +256,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
     `| one VIP (${ec.d.names[0]}) | ${stats(single)} |`,
     `| round-robin over ${SPREAD} VIPs | ${stats(spread)} |`,
     "",
-    "RSS (ECDSA run) from /proc/<pid>/status VmRSS: node = the stack process (controller + driver + management VIP + Miniflare host), workerd = its child.",
+    "RSS (ECDSA run) from /proc/<pid>/status VmRSS: node = the stack process (controller + driver + management VIP + Miniflare host), workerd = its two children.",
     "",
     "| when | node RSS | workerd RSS |",
     "|---|---|---|",

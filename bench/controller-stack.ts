@@ -1,5 +1,5 @@
-// The embedded default (what `npm start` wires in controller/local/main.ts: edge in workerd, management
-// API, controller, CAPI-playing driver) in a process of its own, with timing hooks for the controller
+// The embedded default (what `npm start` wires in controller/local/main.ts: edge and management API in a
+// workerd each, controller, CAPI-playing driver) in a process of its own, with timing hooks for the controller
 // benchmark. Its own process so that /proc RSS is the stack's, not the benchmark client's.
 // Protocol (JSON lines on stdout): {"event":"up"} once edge + management + controller are running;
 // the driver starts when a line "go" arrives on stdin; then {"event":"done", ...timings and counters}.
@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { Kube } from "../controller/kube.js";
 import { Driver } from "../controller/local/driver.js";
-import { startEdge } from "../controller/local/edge.js";
+import { startLocalEdges } from "../controller/local/local-edges.js";
 import { startManagement } from "../controller/local/management.js";
 import { startController } from "../controller/manager.js";
 import { createMetrics } from "../controller/metrics.js";
@@ -38,9 +38,10 @@ const token = randomBytes(24).toString("hex");
 
 // As in main.ts: Miniflare's SIGTERM handler would kill workerd and exit before we stop in order.
 const before = process.listeners("SIGTERM");
-const edge = await startEdge({ stateDir: path.join(stateDir, "edge"), tokens: { [token]: "default" } });
+const edges = await startLocalEdges({ stateDir, token });
+const edge = edges.edge;
 for (const l of process.listeners("SIGTERM")) if (!before.includes(l)) process.removeListener("SIGTERM", l);
-const management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
+const management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
 const metrics = createMetrics();
 const controller = await startController({
   kubeConfig: management.directKubeConfig,
@@ -84,7 +85,7 @@ async function stop(): Promise<void> {
   await driver?.stop().catch(() => {});
   await controller.stop().catch(() => {});
   await management.stop().catch(() => {});
-  await edge.stop().catch(() => {});
+  await edges.stop().catch(() => {});
   rmSync(stateDir, { recursive: true, force: true });
   process.exit(0);
 }

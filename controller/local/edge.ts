@@ -32,6 +32,8 @@ export interface EdgeOptions {
   maxBody?: number;
   /** Per-tenant limits, JSON (see worker/limits.ts); default: env CAPIM_EDGE_LIMITS. */
   limits?: string;
+  /** workerd's inspector port for CPU profiles (default: env CAPIM_EDGE_INSPECTOR_PORT; absent: none). */
+  inspectorPort?: number;
 }
 
 export interface Edge {
@@ -100,6 +102,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
   if (opts.stateDir) mkdirSync(opts.stateDir, { recursive: true });
   const edgeTls = await loadOrCreateEdgeTls(opts.stateDir);
   const port = opts.port ?? 0;
+  const inspectorPort = opts.inspectorPort ?? (Number(process.env.CAPIM_EDGE_INSPECTOR_PORT) || undefined);
   // Both sockets are workerd's own, so no request passes through this Node process:
   // - plain HTTP is a direct socket to the worker (Miniflare's unsafeDirectSockets), which skips
   //   Miniflare's entry worker and its edge-compression emulation (gzip of every JSON response);
@@ -122,7 +125,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     httpsCert: edgeTls.serving.certPem,
     httpsKey: edgeTls.serving.keyPem,
     logRequests: false,
-    ...(process.env.CAPIM_EDGE_INSPECTOR_PORT ? { inspectorPort: Number(process.env.CAPIM_EDGE_INSPECTOR_PORT) } : {}),
+    ...(inspectorPort ? { inspectorPort } : {}),
     unsafeDirectSockets: [{ host: "127.0.0.1", port }],
   });
   let httpsUrl: URL;

@@ -1,7 +1,7 @@
 // `npm start -- [--clusters N] [--control-planes C] [--workers W] [--kubeconfig-dir DIR] [--state-dir DIR]
 //               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0]`
-// The embedded default: the edge in workerd (miniflare), the embedded management API, the controller
-// in-process, and a driver playing CAPI for N clusters. Prints `all <n> clusters ready` once every
+// The embedded default: the edge in workerd (miniflare), the embedded management API (in a workerd of its
+// own, see local-edges.ts), the controller in-process, and a driver playing CAPI for N clusters. Prints `all <n> clusters ready` once every
 // machine is ready and every kubeconfig is written, then runs until SIGINT/SIGTERM. With the same
 // --state-dir a restart converges without re-creating anything (VIPs come back on the same ports).
 import { Presets, SingleBar } from "cli-progress";
@@ -14,7 +14,7 @@ import { Kube } from "../kube.js";
 import { startController } from "../manager.js";
 import { createMetrics } from "../metrics.js";
 import { Driver, type Progress } from "./driver.js";
-import { startEdge } from "./edge.js";
+import { startLocalEdges } from "./local-edges.js";
 import { startManagement } from "./management.js";
 
 const USAGE = `usage: npm start -- [options]
@@ -77,7 +77,8 @@ const log = pino({ name: "capim-edge", level: process.env.LOG_LEVEL ?? "warn" },
 // Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit at once; replace the ones it
 // adds with an orderly shutdown (driver, controller and VIPs, then the edge).
 const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
-const edge = await startEdge({ stateDir: path.join(stateDir, "edge"), tokens: { [token]: "default" } });
+const edges = await startLocalEdges({ stateDir, token });
+const edge = edges.edge;
 let driver: Driver | undefined;
 let management: Awaited<ReturnType<typeof startManagement>> | undefined;
 let controller: Awaited<ReturnType<typeof startController>> | undefined;
@@ -91,7 +92,7 @@ async function shutdown(signal: string): Promise<void> {
   await driver?.stop().catch(() => {});
   await controller?.stop().catch(() => {});
   await management?.stop().catch(() => {});
-  await edge.stop().catch(() => {});
+  await edges.stop().catch(() => {});
   process.exit(0);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
@@ -100,7 +101,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 console.log(`edge ready at ${edge.url} (state in ${stateDir}); https at ${edge.httpsUrl}`);
-management = await startManagement({ edgeUrl: edge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
+management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
 console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
 
 controller = await startController({
