@@ -246,7 +246,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
     `| CPU used meanwhile (s): stack node process / each workerd, largest (the management edge) first | ${both((r) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${workerdCpuUsed(r.before, r.after).map((c) => c.toFixed(1)).join(" + ")}`)} |`,
     "",
     `Controller work (ECDSA run): reconciles ${fmt(ec.d.reconciles)}; edge admin calls ${fmt(ec.d.edgeCalls)}; ` +
-      `management API calls through Kube (controller and driver; the driver's Secret creates are not counted) ${fmt(ec.d.kubeCalls)}.`,
+      `management API calls through Kube (controller and driver) ${fmt(ec.d.kubeCalls)}.`,
     "",
     `GET /api/v1/nodes/<control plane node> through the VIP (ECDSA run, after all clusters were ready): ${N} sequential requests, ` +
       "one keep-alive HTTPS connection per VIP, Node https client (this process) presenting the admin client certificate from the written kubeconfig.",

@@ -1,9 +1,8 @@
 // The controller's access to the management cluster: a thin layer over @kubernetes/client-node that
 // names the kinds we touch, turns 404 into `undefined`, sends merge patches, and rate-limits (--qps).
-// Reads and writes go through kube-rest.ts (undici, client-node's auth); Secret lists and informers through client-node.
+// Reads and writes go through kube-rest.ts (undici, client-node's auth); watches and informers through client-node.
 import {
   ApiException,
-  CoreV1Api,
   KubeConfig,
   type V1Secret,
 } from "@kubernetes/client-node";
@@ -20,7 +19,7 @@ export interface GVR {
 export const DEV_CLUSTER: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devclusters", kind: "DevCluster" };
 export const DEV_MACHINE: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devmachines", kind: "DevMachine" };
 export const CLUSTER: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "clusters", kind: "Cluster" };
-const SECRET: GVR = { group: "", version: "v1", plural: "secrets", kind: "Secret" };
+export const SECRET: GVR = { group: "", version: "v1", plural: "secrets", kind: "Secret" };
 export const MACHINE: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "machines", kind: "Machine" };
 
 export function apiVersionOf(gvr: GVR): string {
@@ -132,7 +131,6 @@ export function withSharedConnections(kc: KubeConfig): KubeConfig {
 }
 
 export class Kube {
-  readonly core: CoreV1Api;
   /** The calls below (see kube-rest.ts for why not through client-node's generated clients). */
   private readonly rest: RestClient;
   private readonly limiter: RateLimiter;
@@ -141,9 +139,7 @@ export class Kube {
     readonly kc: KubeConfig,
     opts: { qps?: number; burst?: number } = {},
   ) {
-    const shared = withSharedConnections(kc);
-    this.core = shared.makeApiClient(CoreV1Api);
-    this.rest = new RestClient(shared);
+    this.rest = new RestClient(withSharedConnections(kc));
     this.limiter = new RateLimiter(opts.qps ?? 0, opts.burst);
   }
 

@@ -3,7 +3,7 @@
 // a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { EdgeClient } from "./edge-client.js";
-import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, type GVR, type KubeObject } from "./kube.js";
+import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
 import type { Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
@@ -116,11 +116,7 @@ export class Manager {
       makeInformer<V1Secret>(
         this.opts.kubeConfig,
         secretsPath,
-        list(() =>
-          ns
-            ? this.kube.core.listNamespacedSecret({ namespace: ns, labelSelector: CLUSTER_NAME_LABEL })
-            : this.kube.core.listSecretForAllNamespaces({ labelSelector: CLUSTER_NAME_LABEL }),
-        ) as any,
+        list(() => this.kube.list(SECRET, ns, CLUSTER_NAME_LABEL)) as any,
         CLUSTER_NAME_LABEL,
       ),
     );

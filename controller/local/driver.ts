@@ -4,7 +4,7 @@
 // `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the control plane is
 // initialized, as CABPK does), sets ControlPlaneInitialized once a control plane machine is ready.
 // Every step is create-if-missing / patch-if-different, so a restart converges without re-creating.
-import { makeInformer, PatchStrategy, setHeaderOptions, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
+import { makeInformer, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -17,6 +17,7 @@ import {
   DEV_MACHINE,
   isAlreadyExists,
   MACHINE,
+  SECRET,
   secretValue,
   type GVR,
   type Kube,
@@ -111,7 +112,7 @@ export class Driver {
     this.secrets = makeInformer<V1Secret>(
       o.kube.kc,
       `/api/v1/namespaces/${this.namespace}/secrets`,
-      () => o.kube.core.listNamespacedSecret({ namespace: this.namespace, labelSelector: CLUSTER_NAME_LABEL }) as any,
+      () => o.kube.list(SECRET, this.namespace, CLUSTER_NAME_LABEL) as any,
       CLUSTER_NAME_LABEL,
     ) as unknown as Cache<V1Secret & KubeObject>;
   }
@@ -222,7 +223,7 @@ export class Driver {
       data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString("base64")])),
     };
     try {
-      return await this.o.kube.core.createNamespacedSecret({ namespace: this.namespace, body });
+      return (await this.o.kube.create(SECRET, this.namespace, body as KubeObject)) as V1Secret;
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
       return (await this.o.kube.getSecret(this.namespace, name))!;
@@ -370,10 +371,7 @@ export class Driver {
       text = kubeconfigFor({ clusterName: name, server, caPem: ca.certPem, clientCertPem: client.certPem, clientKeyPem: client.keyPem });
       const data = { value: Buffer.from(text).toString("base64") };
       if (secret) {
-        await this.o.kube.core.patchNamespacedSecret(
-          { namespace: ns, name: `${name}-kubeconfig`, body: { data } },
-          setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-        );
+        await this.o.kube.patch(SECRET, ns, `${name}-kubeconfig`, { data });
       } else {
         secret = await this.createSecretIfMissing(`${name}-kubeconfig`, name, { value: text });
       }

@@ -43,13 +43,26 @@ export interface LoadedCA {
   aki: Extension;
 }
 
+/**
+ * CAs loaded lately, by their PEM: in `npm start` a cluster's CA is loaded by the VIP (serving cert) and
+ * by the driver (kubeconfig) at about the same time, and parsing a CA is most of a leaf's cost.
+ */
+const recentCAs = new Map<string, LoadedCA>();
+const RECENT_CAS = 256;
+
 export async function loadCA(ca: CertKeyPair): Promise<LoadedCA> {
+  const id = `${ca.certPem}\0${ca.keyPem}`;
+  const known = recentCAs.get(id);
+  if (known) return known;
   const cert = readCertificate(pemToDer(ca.certPem));
-  return {
+  const loaded: LoadedCA = {
     subject: cert.subject,
     key: parsePrivateKey(ca.keyPem),
     aki: authorityKeyIdentifier(cert.subjectKeyId ?? keyIdentifier(cert.publicKey)),
   };
+  if (recentCAs.size >= RECENT_CAS) recentCAs.delete(recentCAs.keys().next().value!);
+  recentCAs.set(id, loaded);
+  return loaded;
 }
 
 // Extensions that do not vary per certificate are encoded once.
