@@ -99,6 +99,7 @@ async function drive(): Promise<void> {
   driver = new Driver({
     kube: new Kube(management.directKubeConfig),
     log,
+    informers: controller.manager.sharedInformers,
     clusters,
     controlPlanes: Number(values["control-planes"]),
     workers: Number(values.workers),

@@ -31,7 +31,7 @@ export interface ManagerOptions {
 }
 
 /** An informer and its cache, typed by what we store (client-node's types want optional metadata). */
-interface Cached<T> {
+export interface Cached<T> {
   on(verb: "add" | "update" | "delete", cb: (obj: T) => void): void;
   on(verb: "error" | "connect", cb: (err?: unknown) => void): void;
   start(): Promise<void>;
@@ -41,6 +41,16 @@ interface Cached<T> {
 }
 
 type Secret = V1Secret & { metadata: NonNullable<V1Secret["metadata"]> };
+
+/** The manager's informers as another in-process reader sees them (see Manager.sharedInformers). */
+export interface SharedInformers {
+  clusters: Cached<KubeObject>;
+  machines: Cached<KubeObject>;
+  devClusters: Cached<KubeObject>;
+  devMachines: Cached<KubeObject>;
+  /** Secrets labelled cluster.x-k8s.io/cluster-name. */
+  secrets: Cached<V1Secret & KubeObject>;
+}
 
 const RESTART_DELAY_MS = 2_000;
 
@@ -88,6 +98,14 @@ export class Manager {
       cache,
       enqueue: (kind, ns, name, afterMs) => this.enqueue(kind, ns, name, afterMs),
     };
+  }
+
+  /**
+   * The informer caches, for another reader in this process (the embedded default's driver): one watch per
+   * kind for the process, as a controller-runtime manager shares its cache. The manager starts and stops them.
+   */
+  get sharedInformers(): SharedInformers {
+    return { clusters: this.clusters, machines: this.machines, devClusters: this.devClusters, devMachines: this.devMachines, secrets: this.secrets as unknown as SharedInformers["secrets"] };
   }
 
   /** True once every informer has listed (for /readyz). */

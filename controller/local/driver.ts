@@ -24,6 +24,7 @@ import {
   type KubeObject,
 } from "../kube.js";
 import type { Logger } from "../log.js";
+import type { Cached, SharedInformers } from "../manager.js";
 import { WorkQueue } from "../queue.js";
 import { getCondition, isTrue, type Condition } from "../reconcilers/conditions.js";
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from "../reconcilers/gates.js";
@@ -50,6 +51,12 @@ export interface DriverOptions {
   caKeys?: "rsa" | "ecdsa";
   /** Called whenever the count of ready machines changes. */
   onProgress?: (p: Progress) => void;
+  /**
+   * Informers to read instead of starting its own: in one process with the controller, its caches (one
+   * watch per kind for the whole process, as a controller-runtime manager shares its cache among its
+   * controllers). Their owner starts and stops them; they may span all namespaces.
+   */
+  informers?: SharedInformers;
 }
 
 export interface Progress {
@@ -63,14 +70,6 @@ const SECRET_TYPE = "cluster.x-k8s.io/secret";
 /** Clusters whose objects are being created at once (creation, not CPU, paced the 100-cluster benchmark at 4). */
 const CREATE_CONCURRENCY = 16;
 
-interface Cache<T> {
-  on(verb: "add" | "update" | "delete", cb: (o: T) => void): void;
-  on(verb: "error", cb: (err?: unknown) => void): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  get(name: string, ns?: string): T | undefined;
-  list(ns?: string): readonly T[];
-}
 
 export function machineNames(cluster: string, cps: number, workers: number): { name: string; controlPlane: boolean }[] {
   return [
@@ -85,9 +84,12 @@ export class Driver {
   readonly namespace: string;
   readonly names: string[];
   private readonly queue: WorkQueue;
-  private readonly caches: Record<"clusters" | "machines" | "devClusters" | "devMachines", Cache<KubeObject>>;
+  private readonly caches: Record<"clusters" | "machines" | "devClusters" | "devMachines", Cached<KubeObject>>;
   /** CAPI's Secrets (labelled with their cluster): CAs, bootstrap data, kubeconfigs; read here instead of GETs. */
-  private readonly secrets: Cache<V1Secret & KubeObject>;
+  private readonly secrets: Cached<V1Secret & KubeObject>;
+  /** The informers are the controller's (started and stopped there). */
+  private readonly shared: boolean;
+  private readonly nameSet: ReadonlySet<string>;
   private readonly kubeconfigsWritten = new Map<string, string>();
   /** Machine writes that succeeded (`<uid>/<step>`): the informer may not show them yet when the next event syncs. */
   private readonly machineWritesDone = new Set<string>();
@@ -99,6 +101,7 @@ export class Driver {
     this.namespace = o.namespace ?? "default";
     this.version = o.version ?? "v1.31.0";
     this.names = Array.from({ length: o.clusters }, (_, i) => `${o.prefix ?? "capim"}-${i + 1}`);
+    this.nameSet = new Set(this.names);
     this.queue = new WorkQueue({
       concurrency: 4,
       handler: (name) => this.sync(name),
@@ -106,15 +109,22 @@ export class Driver {
         if (err) o.log.debug({ cluster: key, err: String((err as Error)?.message ?? err) }, "driver sync failed; retrying");
       },
     });
+    this.shared = o.informers !== undefined;
+    if (o.informers) {
+      const { secrets, ...caches } = o.informers;
+      this.caches = caches;
+      this.secrets = secrets;
+      return;
+    }
     const inf = (gvr: GVR) =>
-      makeInformer<KubernetesObject>(o.kube.kc, collectionPath(gvr, this.namespace), () => o.kube.list(gvr, this.namespace) as any) as unknown as Cache<KubeObject>;
+      makeInformer<KubernetesObject>(o.kube.kc, collectionPath(gvr, this.namespace), () => o.kube.list(gvr, this.namespace) as any) as unknown as Cached<KubeObject>;
     this.caches = { clusters: inf(CLUSTER), machines: inf(MACHINE), devClusters: inf(DEV_CLUSTER), devMachines: inf(DEV_MACHINE) };
     this.secrets = makeInformer<V1Secret>(
       o.kube.kc,
       `/api/v1/namespaces/${this.namespace}/secrets`,
       () => o.kube.list(SECRET, this.namespace, CLUSTER_NAME_LABEL) as any,
       CLUSTER_NAME_LABEL,
-    ) as unknown as Cache<V1Secret & KubeObject>;
+    ) as unknown as Cached<V1Secret & KubeObject>;
   }
 
   /** Kubeconfig file written for a cluster: `<dir>/<ns>-<name>.kubeconfig`. */
@@ -125,17 +135,22 @@ export class Driver {
   async start(): Promise<void> {
     for (const [name, c] of Object.entries(this.caches)) {
       const kick = (o: KubeObject) => {
+        if ((o.metadata.namespace ?? this.namespace) !== this.namespace) return;
         const cluster = o.metadata.labels?.[CLUSTER_NAME_LABEL] ?? (name === "clusters" ? o.metadata.name : undefined);
-        if (cluster && this.names.includes(cluster)) this.queue.add(cluster);
+        if (cluster && this.nameSet.has(cluster)) this.queue.add(cluster);
       };
       c.on("add", kick);
       c.on("update", kick);
       c.on("delete", kick);
+      if (this.shared) continue;
       c.on("error", () => setTimeout(() => void c.start().catch(() => {}), 2000).unref());
       await c.start();
     }
-    this.secrets.on("error", () => setTimeout(() => void this.secrets.start().catch(() => {}), 2000).unref());
-    await this.secrets.start();
+    if (!this.shared) {
+      this.secrets.on("error", () => setTimeout(() => void this.secrets.start().catch(() => {}), 2000).unref());
+      await this.secrets.start();
+    }
+    // Objects created before this driver subscribed (a restart) are picked up by the queue below.
     // Creating objects is the slow part (an RSA CA per cluster): a few clusters at a time, as CAPI's
     // controllers (and a `kubectl apply` of many clusters) work on several at once; sync each as it is done.
     let next = 0;
@@ -151,6 +166,7 @@ export class Driver {
 
   async stop(): Promise<void> {
     await this.queue.stop();
+    if (this.shared) return;
     await Promise.all([...Object.values(this.caches), this.secrets].map((c) => c.stop().catch(() => {})));
   }
 
@@ -195,7 +211,7 @@ export class Driver {
 
   // ---- creation (idempotent) ----
 
-  private cacheOf(gvr: GVR): Cache<KubeObject> {
+  private cacheOf(gvr: GVR): Cached<KubeObject> {
     const c = { [CLUSTER.kind]: this.caches.clusters, [MACHINE.kind]: this.caches.machines, [DEV_CLUSTER.kind]: this.caches.devClusters, [DEV_MACHINE.kind]: this.caches.devMachines }[gvr.kind];
     return c!;
   }

@@ -132,6 +132,7 @@ function onProgress(p: Progress): void {
 driver = new Driver({
   kube: new Kube(management.directKubeConfig),
   log,
+  informers: controller.manager.sharedInformers,
   clusters,
   controlPlanes,
   workers,
