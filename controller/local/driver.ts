@@ -70,7 +70,6 @@ const SECRET_TYPE = "cluster.x-k8s.io/secret";
 /** Clusters whose objects are being created at once (creation, not CPU, paced the 100-cluster benchmark at 4). */
 const CREATE_CONCURRENCY = 16;
 
-
 export function machineNames(cluster: string, cps: number, workers: number): { name: string; controlPlane: boolean }[] {
   return [
     ...Array.from({ length: cps }, (_, i) => ({ name: `${cluster}-cp-${i}`, controlPlane: true })),
