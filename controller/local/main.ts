@@ -143,6 +143,10 @@ driver = new Driver({
 });
 await driver.start();
 await driver.allReady();
+// After a restart the management API already shows every machine ready while the controller is still
+// reopening the VIPs: the ready line promises that kubectl works, so it waits for them too.
+const d = driver;
+while (!d.names.every((n) => controller!.vip.isOpen(d.namespace, n))) await new Promise((r) => setTimeout(r, 50));
 bar?.stop();
 console.log(`all ${clusters} clusters ready`);
 console.log(`try: kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} get nodes`);
