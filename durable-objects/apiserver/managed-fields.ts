@@ -204,12 +204,12 @@ export function fromFieldsV1(f: unknown, prefix: string[] = [], out = new Set<st
  * write to it, and parsing the FieldsV1 back into path sets was a large share of a write. Stored objects
  * are never mutated (writes replace them), so the list object identifies its content.
  */
-const decoded = new WeakMap<object, Owner[]>();
+const ownersOfEncoded = new WeakMap<object, Owner[]>();
 
 /** Owners decoded from metadata.managedFields; malformed entries are dropped. Callers own the result. */
 export function decodeManagedFields(v: unknown): Owner[] {
   if (!Array.isArray(v)) return [];
-  const known = decoded.get(v);
+  const known = ownersOfEncoded.get(v);
   if (known) return known.map((o) => ({ entry: { ...o.entry }, fields: new Set(o.fields), encoded: o.encoded }));
   const out: Owner[] = [];
   for (const e of v) {
@@ -248,7 +248,7 @@ export function encodeManagedFields(owners: Owner[]): ManagedFieldsEntry[] {
     cached.push({ entry, fields: new Set(f.decoded), encoded: f.fieldsV1 });
     return entry;
   });
-  decoded.set(entries, cached);
+  ownersOfEncoded.set(entries, cached);
   return entries;
 }
 
