@@ -148,20 +148,17 @@ export interface FieldScope {
   statusSeparate: boolean;
 }
 
-export function fieldsOf(obj: KubeObject, scope: FieldScope): Set<string> {
-  const w: Walk = { keys: scope.mergeKeys, fields: new Set() };
-  collect(ownable(obj, scope.subresource, scope.statusSeparate), obj, undefined, "", "", w);
+/** The fields of `obj`, and with `changed`, which of them differ from `before`'s (all when there is no `before`). */
+function walkFields(obj: KubeObject, scope: FieldScope, changed?: { before: KubeObject | undefined }): Walk {
+  const w: Walk = { keys: scope.mergeKeys, fields: new Set(), ...(changed ? { changed: new Set<string>() } : {}) };
+  collect(ownable(obj, scope.subresource, scope.statusSeparate), obj, changed?.before, "", "", w);
   w.fields.delete("[]");
-  return w.fields;
+  w.changed?.delete("[]");
+  return w;
 }
 
-/** fieldsOf(after) and the subset whose values differ from `before`'s (every one when there is no `before`). */
-function fieldsAndChanges(before: KubeObject | undefined, after: KubeObject, scope: FieldScope): { fields: Set<string>; changed: Set<string> } {
-  const w: Walk = { keys: scope.mergeKeys, fields: new Set(), changed: new Set() };
-  collect(ownable(after, scope.subresource, scope.statusSeparate), after, before, "", "", w);
-  w.fields.delete("[]");
-  w.changed!.delete("[]");
-  return { fields: w.fields, changed: w.changed! };
+export function fieldsOf(obj: KubeObject, scope: FieldScope): Set<string> {
+  return walkFields(obj, scope).fields;
 }
 
 // ---- FieldsV1 <-> path sets ----------------------------------------------------------------
@@ -336,7 +333,9 @@ export interface Writer {
  * fields the write removed are owned by no one.
  */
 export function recordUpdate(owners: Owner[], before: KubeObject | undefined, after: KubeObject, writer: Writer, scope: FieldScope, time: string): Owner[] {
-  const { fields: afterFields, changed } = fieldsAndChanges(before, after, scope);
+  const walk = walkFields(after, scope, { before });
+  const afterFields = walk.fields;
+  const changed = walk.changed!;
   const out: Owner[] = [];
   let mine: Owner | undefined;
   for (const o of owners) {
