@@ -480,7 +480,7 @@ export class ApiServer {
         }
         const force = req.q.get("force") === "true";
         const applyReq = { manager: fm, apiVersion: req.gv, force, time: this.ops.timestamp(), scope: this.ops.fieldScope(kind, mode) };
-        const out = serverSideApply(base && cloneJson(base), applied, mergeKeys(), applyReq);
+        const out = serverSideApply(base, applied, mergeKeys(), applyReq);
         result = out.object;
         fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
       }
