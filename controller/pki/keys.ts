@@ -3,7 +3,7 @@
 // event loop. PEM is written in the encodings Go's tooling writes (PKCS#1 for RSA, SEC1 for EC): CAPI's own
 // secrets use these, and every consumer (client-go, kubectl, openssl, Node) reads them. Parsing accepts any
 // PEM flavour CAPI or openssl write (PKCS#1, SEC1, PKCS#8).
-import { createPrivateKey, createPublicKey, generateKeyPair, sign, type KeyObject } from "node:crypto";
+import { createPrivateKey, generateKeyPair, sign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 
 export type KeyKind = "rsa" | "ecdsa";
@@ -31,9 +31,9 @@ export function parsePrivateKey(pem: string): KeyObject {
   return key;
 }
 
-/** SubjectPublicKeyInfo DER, as it goes into a certificate. */
-export function spkiDer(key: KeyObject): Buffer {
-  return (key.type === "private" ? createPublicKey(key) : key).export({ type: "spki", format: "der" });
+/** SubjectPublicKeyInfo DER of a public key, as it goes into a certificate. */
+export function spkiDer(publicKey: KeyObject): Buffer {
+  return publicKey.export({ type: "spki", format: "der" });
 }
 
 // sha256WithRSAEncryption and ecdsa-with-SHA256: what kubeadm signs with.
