@@ -1,6 +1,7 @@
 // Persistence of one workload cluster's API state in its Durable Object's SQLite database.
 // Synchronous like the DO SQL API, so a write is stored before the response that acknowledges it
 // exists (and the DO output gate holds the response until SQLite has committed).
+import { storedJson } from "./apiserver/object-json.js";
 import type { EventRecord, KubeObject, ObjectKey, Persistence, PersistedState } from "./apiserver/types.js";
 
 /** The part of DurableObjectStorage this module uses (kept narrow so it is easy to see what is touched). */
@@ -72,7 +73,7 @@ export class SqlitePersistence implements Persistence {
   commit(event: EventRecord, eventLogSize: number): void {
     const { sql } = this.storage;
     const k: ObjectKey = event.key;
-    const body = JSON.stringify(event.object);
+    const body = storedJson(event.object);
     this.storage.transactionSync(() => {
       if (event.type === "DELETED") {
         sql.exec(`DELETE FROM objects WHERE grp = ? AND resource = ? AND ns = ? AND name = ?`, k.group, k.resource, k.namespace, k.name);

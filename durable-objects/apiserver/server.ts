@@ -21,7 +21,8 @@ import {
   type FieldSelector,
   type LabelSelector,
 } from "./selectors.js";
-import { errorResponse, errors, jsonResponse, statusBody, successStatus } from "./status.js";
+import { errorResponse, errors, jsonResponse, jsonTextResponse, statusBody, successStatus } from "./status.js";
+import { jsonAt, relabel } from "./object-json.js";
 import { ObjectStore } from "./store.js";
 import { builtinPrinter, crdPrinter, includeObjectParam, toTable, wantsTable, type TablePrinter } from "./table.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
@@ -88,7 +89,7 @@ export class ApiServer {
   getObject(apiVersion: string, kind: string, namespace: string, name: string): KubeObject | undefined {
     const k = this.kindOf(apiVersion, kind);
     const o = this.ops.get(k, namespace, name);
-    return o && this.relabel(cloneJson(o), apiVersion);
+    return o && relabel(cloneJson(o), apiVersion);
   }
 
   upsertObject(obj: KubeObject): KubeObject {
@@ -99,7 +100,7 @@ export class ApiServer {
     const body = cloneJson(obj);
     if (body.metadata) delete body.metadata.resourceVersion; // system writes are unconditional
     const { object } = this.ops.update(k, ns, name, body, "system");
-    return this.relabel(cloneJson(object), obj.apiVersion!);
+    return relabel(cloneJson(object), obj.apiVersion!);
   }
 
   deleteObject(apiVersion: string, kind: string, namespace: string, name: string): boolean {
@@ -115,7 +116,7 @@ export class ApiServer {
     return this.store
       .list(k.group, k.resource, k.namespaced ? namespace : undefined)
       .filter((s) => !sel || matchesLabelSelector(sel, s.object.metadata?.labels))
-      .map((s) => this.relabel(cloneJson(s.object), apiVersion));
+      .map((s) => relabel(cloneJson(s.object), apiVersion));
   }
 
   countObjects(): number {
@@ -202,11 +203,6 @@ export class ApiServer {
     return w === "true" || w === "1";
   }
 
-  private relabel(obj: KubeObject, apiVersion: string): KubeObject {
-    const { apiVersion: _a, kind, ...rest } = obj;
-    return { apiVersion, kind, ...rest };
-  }
-
   private namespaceFor(req: Req): string {
     return req.kind.namespaced ? req.path.namespace : "";
   }
@@ -218,9 +214,9 @@ export class ApiServer {
   }
 
   private respondObject(req: Req, code: number, obj: KubeObject): Response {
-    const out = this.relabel(obj, req.gv);
-    if (req.table) return jsonResponse(code, toTable([out], { resourceVersion: out.metadata?.resourceVersion }, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now(), true, this.tablePrinter(req)));
-    return jsonResponse(code, out);
+    if (!req.table) return jsonTextResponse(code, jsonAt(obj, req.gv));
+    const out = relabel(obj, req.gv);
+    return jsonResponse(code, toTable([out], { resourceVersion: out.metadata?.resourceVersion }, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now(), true, this.tablePrinter(req)));
   }
 
   /** Table columns: kube's printer for built-in kinds, the CRD's additionalPrinterColumns for custom ones. */
@@ -339,7 +335,7 @@ export class ApiServer {
       listMeta.remainingItemCount = items.length - limit;
       items = page;
     }
-    const out = items.map((o) => this.relabel(o, req.gv));
+    const out = items.map((o) => relabel(o, req.gv));
     if (req.table) return jsonResponse(200, toTable(out, listMeta, includeObjectParam(req.q.get("includeObject")), (o) => o, this.now(), true, this.tablePrinter(req)));
     return jsonResponse(200, { kind: req.kind.listKind, apiVersion: req.gv, metadata: listMeta, items: out });
   }
@@ -389,7 +385,7 @@ export class ApiServer {
     let first = true;
     const printer = req.table ? this.tablePrinter(req) : undefined;
     const render = (obj: KubeObject): unknown => {
-      const out = this.relabel(obj, gv);
+      const out = relabel(obj, gv);
       if (!req.table) return out;
       const t = toTable([out], { resourceVersion: out.metadata?.resourceVersion }, include, (o) => o, this.now(), first, printer);
       first = false;
@@ -401,6 +397,7 @@ export class ApiServer {
       matches,
       render,
       encodingKey: req.table ? undefined : gv,
+      ...(req.table ? {} : { renderJson: (obj: KubeObject) => jsonAt(obj, gv) }),
       bookmark: (rv, end) => ({
         kind: kindName,
         apiVersion: gv,
@@ -449,7 +446,7 @@ export class ApiServer {
     const existing = this.ops.get(kind, ns, name);
     if (!existing && ct !== "application/apply-patch+yaml") throw errors.notFound(kind.group, kind.resource, name);
     // Not cloned: the patch functions never mutate their inputs and return fresh objects.
-    const base = existing ? this.relabel(existing, req.gv) : undefined;
+    const base = existing ? relabel(existing, req.gv) : undefined;
     const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
     let result: unknown;
     let fields = this.writer(req);
@@ -559,7 +556,7 @@ export class ApiServer {
     for (const o of items) {
       const m = o.metadata!;
       if (!this.ops.get(req.kind, m.namespace ?? "", m.name!)) continue; // gone through a cascade
-      out.push(this.relabel(this.ops.delete(req.kind, m.namespace ?? "", m.name!, opts).object, req.gv));
+      out.push(relabel(this.ops.delete(req.kind, m.namespace ?? "", m.name!, opts).object, req.gv));
     }
     return jsonResponse(200, { kind: req.kind.listKind, apiVersion: req.gv, metadata: { resourceVersion: String(this.store.rv) }, items: out });
   }

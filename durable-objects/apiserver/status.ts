@@ -33,7 +33,12 @@ export function statusBody(code: number, reason: string, message: string, detail
 }
 
 export function jsonResponse(code: number, body: unknown, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
+  return jsonTextResponse(code, JSON.stringify(body), headers);
+}
+
+/** A response whose body is already JSON text. */
+export function jsonTextResponse(code: number, text: string, headers?: Record<string, string>): Response {
+  return new Response(text, {
     status: code,
     headers: { "content-type": "application/json", ...headers },
   });

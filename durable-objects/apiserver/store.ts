@@ -1,6 +1,7 @@
 // The in-memory object store: every object of the cluster, the resourceVersion counter and the bounded
 // event log for watch resume. Every change goes through commit(), which writes through to Persistence
 // before touching memory, so a failed write leaves both unchanged.
+import { encodeCommitted } from "./object-json.js";
 import type { EventRecord, KubeObject, ObjectKey, Persistence, WatchEventType } from "./types.js";
 
 export interface StoredObject {
@@ -72,6 +73,7 @@ export class ObjectStore {
     const rv = this.counter + 1;
     object.metadata = { ...(object.metadata ?? {}), resourceVersion: String(rv) };
     const event: EventRecord = { rv, type, key: { ...key }, object };
+    encodeCommitted(object);
     this.persistence.commit(event, this.eventLogSize); // throws => nothing below happens
     this.counter = rv;
     const b = this.bucket(key.group, key.resource);

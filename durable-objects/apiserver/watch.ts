@@ -18,6 +18,8 @@ export interface WatchSpec {
    * (Table output, whose first event carries the column definitions).
    */
   encodingKey?: string;
+  /** JSON text of `render(obj)` when the rendering is plain JSON: lets a live event reuse the write's own serialization. */
+  renderJson?: (obj: KubeObject) => string;
   bookmark: (rv: number, initialEventsEnd: boolean) => unknown;
   allowBookmarks: boolean;
   /** Events sent before anything live (initial state, or a replay from the log). */
@@ -64,6 +66,11 @@ export function replay(log: readonly EventRecord[], since: number, group: string
 
 function eventLine(type: OutType, object: unknown): string {
   return JSON.stringify({ type, object }) + "\n";
+}
+
+/** `eventLine(type, JSON.parse(objectJson))` without parsing: type is one of the fixed event names. */
+function eventLineFromJson(type: OutType, objectJson: string): string {
+  return `{"type":"${type}","object":${objectJson}}\n`;
 }
 
 /** Queued chunks beyond which a watcher counts as stuck and is dropped (kube-apiserver does the same). */
@@ -194,7 +201,10 @@ export class WatchHub {
         }
         const key = `${t} ${s.encodingKey}`;
         let line = (lines ??= new Map()).get(key);
-        if (line === undefined) lines.set(key, (line = eventLine(t, s.render(event.object, t))));
+        if (line === undefined) {
+          line = s.renderJson ? eventLineFromJson(t, s.renderJson(event.object)) : eventLine(t, s.render(event.object, t));
+          lines.set(key, line);
+        }
         w.write(line);
       } catch {
         w.close();
