@@ -2,6 +2,7 @@
 // Secrets feed one work queue; events are mapped to the keys they affect (a Machine to its DevMachine,
 // a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
+import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";
 import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
@@ -63,6 +64,10 @@ export class Manager {
   private clusters!: Cached<KubeObject>;
   private machines!: Cached<KubeObject>;
   private secrets!: Cached<Secret>;
+  /** DevMachines by their cluster label, by owning Machine; DevClusters by owning Cluster. */
+  private readonly devMachinesOfCluster = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
+  private readonly devMachinesOfMachine = new CacheIndex((dm) => [owningMachineName(dm)]);
+  private readonly devClustersOfCluster = new CacheIndex((dc) => [owningClusterName(dc)]);
   private readonly ctx: ReconcileContext;
   private synced = false;
   private stopped = false;
@@ -139,6 +144,9 @@ export class Manager {
       ),
     );
 
+    this.devMachinesOfCluster.attach(this.devMachines);
+    this.devMachinesOfMachine.attach(this.devMachines);
+    this.devClustersOfCluster.attach(this.devClusters);
     const each = <T,>(inf: Cached<T>, fn: (o: T) => void) => {
       inf.on("add", fn);
       inf.on("update", fn);
@@ -156,9 +164,7 @@ export class Manager {
       // The machine gate also reads the DevCluster's provisioned flag (before CAPI copies it to the Cluster).
       const ns = o.metadata.namespace!;
       const cluster = owningClusterName(o);
-      for (const dm of this.devMachines.list(ns)) {
-        if (cluster && dm.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("DevMachine", ns, dm.metadata.name);
-      }
+      if (cluster) for (const dm of this.devMachinesOfCluster.lookup(ns, cluster)) this.enqueue("DevMachine", ns, dm);
     });
     when(this.devMachines, devMachineOwn, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
     // The DevMachine reconciler reads a Machine's metadata and spec, never its status.
@@ -166,10 +172,8 @@ export class Manager {
       const ref = m.spec?.infrastructureRef;
       if (ref?.kind === "DevMachine" && ref.name) this.enqueue("DevMachine", m.metadata.namespace!, ref.name);
       // A DevMachine created before its Machine's infrastructureRef was set is found by its ownerRef.
-      for (const dm of this.devMachines.list(m.metadata.namespace)) {
-        if (owningMachineName(dm) === m.metadata.name && dm.metadata.name !== ref?.name) {
-          this.enqueue("DevMachine", dm.metadata.namespace!, dm.metadata.name);
-        }
+      for (const dm of this.devMachinesOfMachine.lookup(m.metadata.namespace!, m.metadata.name)) {
+        if (dm !== ref?.name) this.enqueue("DevMachine", m.metadata.namespace!, dm);
       }
     });
     when(this.clusters, specAndMeta, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c, { devClustersOnly: true }));
@@ -241,20 +245,15 @@ export class Manager {
 
   private onCluster(ns: string, name: string, cluster: KubeObject | undefined, opts: { devClustersOnly?: boolean; devMachinesOnly?: boolean } = {}): void {
     const ref = cluster?.spec?.infrastructureRef;
-    if (opts.devMachinesOnly) {
-      for (const dm of this.devMachines.list(ns)) {
-        if (dm.metadata.labels?.[CLUSTER_NAME_LABEL] === name) this.enqueue("DevMachine", ns, dm.metadata.name);
-      }
-      return;
-    }
+    const machines = () => {
+      for (const dm of this.devMachinesOfCluster.lookup(ns, name)) this.enqueue("DevMachine", ns, dm);
+    };
+    if (opts.devMachinesOnly) return machines();
     if (ref?.kind === "DevCluster" && ref.name) this.enqueue("DevCluster", ns, ref.name);
-    for (const dc of this.devClusters.list(ns)) {
-      if (owningClusterName(dc) === name && dc.metadata.name !== ref?.name) this.enqueue("DevCluster", ns, dc.metadata.name);
+    for (const dc of this.devClustersOfCluster.lookup(ns, name)) {
+      if (dc !== ref?.name) this.enqueue("DevCluster", ns, dc);
     }
-    if (opts.devClustersOnly) return;
-    for (const dm of this.devMachines.list(ns)) {
-      if (dm.metadata.labels?.[CLUSTER_NAME_LABEL] === name) this.enqueue("DevMachine", ns, dm.metadata.name);
-    }
+    if (!opts.devClustersOnly) machines();
   }
 
   private async reconcile(key: string): Promise<{ requeueAfterMs?: number }> {

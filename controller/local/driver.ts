@@ -25,6 +25,7 @@ import {
 } from "../kube.js";
 import type { Logger } from "../log.js";
 import type { Cached, SharedInformers } from "../manager.js";
+import { CacheIndex } from "../cache-index.js";
 import { WorkQueue } from "../queue.js";
 import { getCondition, isTrue, type Condition } from "../reconcilers/conditions.js";
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from "../reconcilers/gates.js";
@@ -93,6 +94,9 @@ export class Driver {
   /** Machine writes that succeeded (`<uid>/<step>`): the informer may not show them yet when the next event syncs. */
   private readonly machineWritesDone = new Set<string>();
   private readonly version: string;
+  /** DevMachines by cluster label; the ready ones (what progress counts) by cluster label. */
+  private readonly devMachinesOf = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
+  private readonly readyDevMachinesOf = new CacheIndex((dm) => [isReadyDevMachine(dm) ? dm.metadata.labels?.[CLUSTER_NAME_LABEL] : undefined]);
   private readyWaiters: Array<() => void> = [];
   private lastProgress = "";
 
@@ -113,6 +117,7 @@ export class Driver {
       const { secrets, ...caches } = o.informers;
       this.caches = caches;
       this.secrets = secrets;
+      this.indexDevMachines();
       return;
     }
     const inf = (gvr: GVR) =>
@@ -124,6 +129,12 @@ export class Driver {
       () => o.kube.list(SECRET, this.namespace, CLUSTER_NAME_LABEL) as any,
       CLUSTER_NAME_LABEL,
     ) as unknown as Cached<V1Secret & KubeObject>;
+    this.indexDevMachines();
+  }
+
+  private indexDevMachines(): void {
+    this.devMachinesOf.attach(this.caches.devMachines);
+    this.readyDevMachinesOf.attach(this.caches.devMachines);
   }
 
   /** Kubeconfig file written for a cluster: `<dir>/<ns>-<name>.kubeconfig`. */
@@ -173,14 +184,8 @@ export class Driver {
     const total = this.o.controlPlanes + this.o.workers;
     let readyMachines = 0;
     let readyClusters = 0;
-    // One pass over the DevMachines (this runs after every sync: per-cluster filtering was quadratic).
-    const readyBy = new Map<string, number>();
-    for (const dm of this.caches.devMachines.list(this.namespace)) {
-      const c = dm.metadata.labels?.[CLUSTER_NAME_LABEL];
-      if (c && isTrue(dm.status?.conditions, "Ready") && dm.status?.initialization?.provisioned === true) readyBy.set(c, (readyBy.get(c) ?? 0) + 1);
-    }
     for (const n of this.names) {
-      const ready = readyBy.get(n) ?? 0;
+      const ready = this.readyDevMachinesOf.count(this.namespace, n);
       readyMachines += Math.min(ready, total);
       if (ready >= total && this.kubeconfigsWritten.has(n)) readyClusters++;
     }
@@ -329,7 +334,7 @@ export class Driver {
       await this.ensureKubeconfig(name, `https://${endpoint.host}:${endpoint.port}`);
     }
 
-    const dms = this.caches.devMachines.list(ns).filter((d) => d.metadata.labels?.[CLUSTER_NAME_LABEL] === name);
+    const dms = this.devMachinesOf.lookup(ns, name).map((n) => this.caches.devMachines.get(n, ns)).filter((d): d is KubeObject => d !== undefined);
     for (const dm of dms) {
       const machine = this.caches.machines.get(dm.metadata.name, ns);
       if (!machine || machine.metadata.deletionTimestamp || dm.metadata.deletionTimestamp) continue;
@@ -395,6 +400,10 @@ export class Driver {
     writeFileSync(file, text, { mode: 0o600 });
     this.kubeconfigsWritten.set(name, server);
   }
+}
+
+function isReadyDevMachine(dm: KubeObject): boolean {
+  return isTrue(dm.status?.conditions, "Ready") && dm.status?.initialization?.provisioned === true;
 }
 
 function kubeconfigServer(text: string): string | undefined {
