@@ -1,6 +1,8 @@
 // Cluster CAs, minted the way CAPI's kubeadm bootstrap does for `<cluster>-ca` and `<cluster>-etcd`.
 import { newKeyPair, privateKeyToPem } from "./keys.js";
+import { rememberCA } from "./loaded-ca.js";
 import {
+  authorityKeyIdentifier,
   basicConstraints,
   buildCertificate,
   derToPem,
@@ -30,6 +32,7 @@ export async function generateCA(commonName: string, opts: { rsa?: boolean } = {
   const keys = await newKeyPair(opts.rsa ?? true ? "rsa" : "ecdsa");
   const name = distinguishedName(commonName);
   const publicKey = publicKeyInfo(keys.publicKey);
+  const keyId = keyIdentifier(publicKey);
   const now = Date.now();
   const der = await buildCertificate({
     issuer: name,
@@ -41,8 +44,11 @@ export async function generateCA(commonName: string, opts: { rsa?: boolean } = {
     extensions: [
       keyUsage(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment),
       basicConstraints(true),
-      subjectKeyIdentifier(keyIdentifier(publicKey)),
+      subjectKeyIdentifier(keyId),
     ],
   });
-  return { certPem: derToPem(der), keyPem: privateKeyToPem(keys.privateKey) };
+  const ca = { certPem: derToPem(der), keyPem: privateKeyToPem(keys.privateKey) };
+  // The leaves it signs will need exactly what was just built; nothing to parse back.
+  rememberCA(ca, { subject: name, key: keys.privateKey, aki: authorityKeyIdentifier(keyId) });
+  return ca;
 }

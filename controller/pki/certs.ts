@@ -1,9 +1,9 @@
 // Leaf certificates: ECDSA P-256 keys (fast to generate) signed by the cluster's RSA or EC CA, so a serving
 // or client cert costs a millisecond or two instead of an RSA key generation (~150 ms).
-import type { KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import { CLOCK_SKEW_MS, type CertKeyPair } from "./ca.js";
 import { newKeyPair, parsePrivateKey, privateKeyToPem } from "./keys.js";
+import { recentCA, rememberCA, type LoadedCA } from "./loaded-ca.js";
 import {
   authorityKeyIdentifier,
   basicConstraints,
@@ -18,7 +18,6 @@ import {
   publicKeyInfo,
   readCertificate,
   subjectAltName,
-  type Name,
 } from "./x509.js";
 import type { Extension } from "@peculiar/asn1-x509";
 
@@ -34,35 +33,17 @@ export interface IssueOptions {
   validityDays?: number;
 }
 
-/** A CA parsed and its key read once, for callers that issue several certificates from it. */
-export interface LoadedCA {
-  /** The CA's subject: the leaves' issuer, with the CA's own encoding (Go matches issuer bytes to subject bytes). */
-  subject: Name;
-  key: KeyObject;
-  /** Authority key identifier for the leaves (the CA's SKI, or one derived from its public key). */
-  aki: Extension;
-}
-
-/**
- * CAs loaded lately, by their PEM: in `npm start` a cluster's CA is loaded by the VIP (serving cert) and
- * by the driver (kubeconfig) at about the same time, and parsing a CA is most of a leaf's cost.
- */
-const recentCAs = new Map<string, LoadedCA>();
-const RECENT_CAS = 256;
+export type { LoadedCA } from "./loaded-ca.js";
 
 export async function loadCA(ca: CertKeyPair): Promise<LoadedCA> {
-  const id = `${ca.certPem}\0${ca.keyPem}`;
-  const known = recentCAs.get(id);
+  const known = recentCA(ca);
   if (known) return known;
   const cert = readCertificate(pemToDer(ca.certPem));
-  const loaded: LoadedCA = {
+  return rememberCA(ca, {
     subject: cert.subject,
     key: parsePrivateKey(ca.keyPem),
     aki: authorityKeyIdentifier(cert.subjectKeyId ?? keyIdentifier(cert.publicKey)),
-  };
-  if (recentCAs.size >= RECENT_CAS) recentCAs.delete(recentCAs.keys().next().value!);
-  recentCAs.set(id, loaded);
-  return loaded;
+  });
 }
 
 // Extensions that do not vary per certificate are encoded once.

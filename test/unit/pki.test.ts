@@ -20,6 +20,15 @@ const hasOpenssl = (() => {
 })();
 
 /** DER bytes of the subject Name, read from the certificate's own encoding (tbsCertificate field 6). */
+/** The authorityKeyIdentifier extension's value (the OCTET STRING after OID 2.5.29.35; short enough for a one-byte length). */
+function authorityKeyId(der: Buffer): Buffer | undefined {
+  const oid = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x23]);
+  const at = der.indexOf(oid);
+  if (at < 0) return undefined;
+  const octet = at + oid.length;
+  return der.subarray(octet + 2, octet + 2 + der[octet + 1]);
+}
+
 function rawSubject(certPem: string): Buffer {
   const der = new X509Certificate(certPem).raw;
   // Minimal DER walker: enough for a certificate's top-level TBS fields.
@@ -125,6 +134,21 @@ describe("issueCert", () => {
     const leaf = await issueCert({ certPem: ca.certPem, keyPem: pkcs8 }, { commonName: "x", usage: "client" });
     expect(new X509Certificate(leaf.certPem).verify(createPublicKey(ca.certPem))).toBe(true);
     await expect(issueCert(ca, { commonName: "x", usage: "server", ipAddresses: ["not-an-ip"] })).rejects.toThrow(/not an IP/);
+  });
+
+  it("signs from a CA it just generated exactly as from the same CA read back from PEM", async () => {
+    for (const rsa of [true, false]) {
+      const ca = await generateCA("kubernetes", { rsa });
+      const remembered = new X509Certificate((await issueCert(ca, { commonName: "a", usage: "client" })).certPem);
+      // Re-encoding the key gives other PEM text, so this CA is parsed from scratch.
+      const pkcs8 = createPrivateKey(ca.keyPem).export({ type: "pkcs8", format: "pem" }) as string;
+      const parsed = new X509Certificate((await issueCert({ certPem: ca.certPem, keyPem: pkcs8 }, { commonName: "a", usage: "client" })).certPem);
+      const caCert = new X509Certificate(ca.certPem);
+      expect(remembered.raw.indexOf(rawSubject(ca.certPem))).toBeGreaterThan(0);
+      expect(remembered.verify(caCert.publicKey)).toBe(true);
+      expect(authorityKeyId(remembered.raw)).toEqual(authorityKeyId(parsed.raw));
+      expect(authorityKeyId(remembered.raw)?.length).toBeGreaterThan(0);
+    }
   });
 
   it.skipIf(!hasOpenssl)("copies a foreign CA's subject bytes exactly into the issuer (openssl-made CA, UTF8String)", async () => {
