@@ -338,11 +338,15 @@ export function recordUpdate(owners: Owner[], before: KubeObject | undefined, af
   const changed = walk.changed!;
   const out: Owner[] = [];
   let mine: Owner | undefined;
+  let mineBefore: Owner | undefined;
   for (const o of owners) {
     // A field still exists when `after` has it among its own fields (the usual case) or valueAt finds it.
     const fields = new Set([...o.fields].filter((k) => !changed.has(k) && (afterFields.has(k) || valueAt(after, JSON.parse(k) as string[]) !== undefined)));
     const next: Owner = { entry: o.entry, fields, ...(fields.size === o.fields.size && o.encoded ? { encoded: o.encoded } : {}) };
-    if (sameOwner(o.entry, writer.manager, "Update", writer.subresource)) mine = next;
+    if (sameOwner(o.entry, writer.manager, "Update", writer.subresource)) {
+      mine = next;
+      mineBefore = o;
+    }
     out.push(next);
   }
   if (!changed.size) return out;
@@ -352,8 +356,17 @@ export function recordUpdate(owners: Owner[], before: KubeObject | undefined, af
   }
   for (const k of changed) mine.fields.add(k);
   mine.entry = { ...mine.entry, apiVersion: writer.apiVersion, time };
-  delete mine.encoded;
+  // The usual write (a controller updating the status it already owns) leaves the writer with exactly
+  // the fields it had: its encoded FieldsV1 still says that, so it is not built again.
+  if (mineBefore?.encoded && sameSet(mine.fields, mineBefore.fields)) mine.encoded = mineBefore.encoded;
+  else delete mine.encoded;
   return out;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const k of a) if (!b.has(k)) return false;
+  return true;
 }
 
 /** kube's default field manager for non-apply writes: ?fieldManager=, else the user agent up to "/". */
