@@ -92,7 +92,6 @@ export class Manager {
       cluster: (ns, name) => this.clusters.get(name, ns),
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
-      devMachines: (ns) => [...this.devMachines.list(ns)],
       devClusters: (ns) => [...this.devClusters.list(ns)],
     };
     this.ctx = {

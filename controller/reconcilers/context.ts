@@ -25,7 +25,6 @@ export interface Caches {
   machine(ns: string, name: string): KubeObject | undefined;
   /** Secrets labelled cluster.x-k8s.io/cluster-name (CAPI's); others are fetched directly. */
   secret(ns: string, name: string): V1Secret | undefined;
-  devMachines(ns: string): KubeObject[];
   devClusters(ns: string): KubeObject[];
 }
 
