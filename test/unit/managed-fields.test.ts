@@ -22,7 +22,7 @@ describe("managedFields of repeated status writes", () => {
     for (const after of steps) {
       entries = encodeManagedFields(recordUpdate(decodeManagedFields(entries), before, after, writer, scope, "2026-11-23T00:00:00Z"));
       expect(entries).toEqual(fromScratch(entries));
-      after.metadata.managedFields = entries as never;
+      after.metadata!.managedFields = entries as never;
       before = after;
     }
     const fields = JSON.stringify(entries[0].fieldsV1);
