@@ -30,6 +30,8 @@ import { startEmbedded, type Embedded } from "./embedded-process.js";
 const k129 = kubectlBinary(29);
 const k132 = kubectlBinary(32);
 const hex = (id: string) => BigInt(id).toString(16);
+/** Go's `%16x`, as etcdctl prints member and cluster IDs in `member remove`: padded with spaces to 16. */
+const hex16 = (id: string) => hex(id).padStart(16, " ");
 const CLUSTER = { namespace: "default", name: "capim-1" };
 
 describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real stack", () => {
@@ -268,7 +270,7 @@ describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real s
     const r = await etcdctl(c, [ep(leaderNode)], ["member", "remove", hex(victim.id)]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(`Member ${hex(victim.id)} removed from cluster ${hex(state.clusterId)}`);
+    expect(r.stdout.replace(/\n$/, "")).toBe(`Member ${hex16(victim.id)} removed from cluster ${hex16(state.clusterId)}`);
     const list = parseJsonBig((await etcdctl(c, [ep(leaderNode)], ["member", "list", "-w", "json"])).stdout);
     expect(list.members.map((m: { name: string }) => m.name).sort()).toEqual(nodes.filter((n) => n !== victim.name));
     expect((await etcdState(edge, CLUSTER)).removedMembers.map((m) => m.id)).toEqual([victim.id]);
