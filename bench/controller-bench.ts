@@ -227,7 +227,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
   const fmt = (o: Record<string, number>) => Object.entries(o).sort().map(([k, v]) => `${k} ${v}`).join(", ");
   return [
     `${CLUSTERS} clusters x (1 control plane + ${WORKERS} workers) = ${machines} DevMachines, every step's startupDuration 0s, ` +
-      `controller concurrency ${concurrency}, management client unlimited QPS (as \`npm start\`). The stack (edge and management API in a workerd each, ` +
+      `controller concurrency ${concurrency} per controller, management client unlimited QPS (as \`npm start\`). The stack (edge and management API in a workerd each, ` +
       "management VIP, controller, CAPI-playing driver) runs as its own process (bench/controller-stack.ts, " +
       "the wiring of controller/local/main.ts) and reports its own timings; t = 0 when the driver starts (nothing exists yet). " +
       "Two runs: cluster CAs with ECDSA P-256 keys (the provider's throughput) and with RSA-2048 keys as `npm start` and CAPI make them " +

@@ -14,7 +14,7 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --vip-host HOST        host CAPI dials for every cluster's VIP (default 127.0.0.1)
   --vip-bind-address A   address the VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod)
   --vip-port-range A-B   VIP ports (default 20000-30000)
-  --concurrency N        reconciles at once (default 10)
+  --concurrency N        reconciles at once per controller, DevCluster and DevMachine (default 10)
   --qps N                management API requests per second (default 50, 0 = unlimited)
   --metrics-port N       /metrics, /healthz, /readyz (default 8080; 0 = a free port; -1 = off)
   --metrics-bind-address A  (default 127.0.0.1)

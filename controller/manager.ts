@@ -1,5 +1,5 @@
 // Wiring: informers (list + watch) on DevCluster, DevMachine, Machine, Cluster and CAPI's labelled
-// Secrets feed one work queue; events are mapped to the keys they affect (a Machine to its DevMachine,
+// Secrets feed a work queue per controller; events are mapped to the keys they affect (a Machine to its DevMachine,
 // a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { CacheIndex } from "./cache-index.js";
@@ -23,7 +23,7 @@ export interface ManagerOptions {
   vip: VipPort;
   log: Logger;
   metrics?: Metrics;
-  /** Reconciles running at once (default 10). */
+  /** Reconciles running at once per controller (DevCluster, DevMachine; default 10 each). */
   concurrency?: number;
   /** Management API requests per second (default 50; 0 = unlimited). */
   qps?: number;
@@ -57,7 +57,7 @@ const RESTART_DELAY_MS = 2_000;
 
 export class Manager {
   readonly kube: Kube;
-  private readonly queue: WorkQueue;
+  private readonly queues: Record<ControllerKind, WorkQueue>;
   private readonly informers: Array<{ name: string; inf: Cached<any>; listed: boolean }> = [];
   private devClusters!: Cached<KubeObject>;
   private devMachines!: Cached<KubeObject>;
@@ -76,16 +76,20 @@ export class Manager {
   constructor(private readonly opts: ManagerOptions) {
     this.kube = new Kube(opts.kubeConfig, { qps: opts.qps ?? 50 });
     const log = opts.log;
-    this.queue = new WorkQueue({
-      concurrency: opts.concurrency ?? 10,
-      handler: (key) => this.reconcile(key),
-      onResult: (key, result, seconds, err) => {
-        const controller = key.slice(0, key.indexOf("/"));
-        opts.metrics?.reconcileTotal.inc({ controller, result });
-        opts.metrics?.reconcileDuration.observe({ controller }, seconds);
-        if (err) log.warn({ key, err: errorMessage(err) }, "reconcile failed");
-      },
-    });
+    // One queue per controller, as controller-runtime gives each controller its own workers: a
+    // backlog of DevMachine events (hundreds per new cluster) never delays a DevCluster, whose VIP
+    // every machine of its cluster waits for.
+    const queueFor = (controller: ControllerKind) =>
+      new WorkQueue({
+        concurrency: opts.concurrency ?? 10,
+        handler: (key) => this.reconcile(controller, key),
+        onResult: (key, result, seconds, err) => {
+          opts.metrics?.reconcileTotal.inc({ controller, result });
+          opts.metrics?.reconcileDuration.observe({ controller }, seconds);
+          if (err) log.warn({ controller, key, err: errorMessage(err) }, "reconcile failed");
+        },
+      });
+    this.queues = { DevCluster: queueFor("DevCluster"), DevMachine: queueFor("DevMachine") };
     const cache: Caches = {
       devCluster: (ns, name) => this.devClusters.get(name, ns),
       devMachine: (ns, name) => this.devMachines.get(name, ns),
@@ -118,12 +122,7 @@ export class Manager {
   }
 
   enqueue(kind: ControllerKind, ns: string, name: string, afterMs?: number): void {
-    this.queue.add(`${kind}/${ns}/${name}`, afterMs);
-  }
-
-  /** Resolves when no reconcile is queued or running (timers may still be pending). */
-  idle(): Promise<void> {
-    return this.queue.idle();
+    this.queues[kind].add(`${ns}/${name}`, afterMs);
   }
 
   async start(): Promise<void> {
@@ -202,7 +201,7 @@ export class Manager {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.restartTimers) clearTimeout(t);
-    await this.queue.stop();
+    await Promise.all(Object.values(this.queues).map((q) => q.stop()));
     await Promise.all(this.informers.map(({ inf }) => inf.stop().catch(() => {})));
   }
 
@@ -255,11 +254,9 @@ export class Manager {
     if (!opts.devClustersOnly) machines();
   }
 
-  private async reconcile(key: string): Promise<{ requeueAfterMs?: number }> {
-    const [kind, ns, name] = key.split("/");
-    if (kind === "DevCluster") return reconcileDevCluster(this.ctx, ns, name);
-    if (kind === "DevMachine") return reconcileDevMachine(this.ctx, ns, name);
-    return {};
+  private async reconcile(controller: ControllerKind, key: string): Promise<{ requeueAfterMs?: number }> {
+    const [ns, name] = key.split("/");
+    return controller === "DevCluster" ? reconcileDevCluster(this.ctx, ns, name) : reconcileDevMachine(this.ctx, ns, name);
   }
 }
 

@@ -26,7 +26,7 @@ const USAGE = `usage: npm start -- [options]
   --startup-duration D   per step (vm, node, apiServer, etcd), Go duration (default 2s)
   --jitter F             startupJitter (default 0.2)
   --version V            Kubernetes version of the machines (default v1.31.0)
-  --concurrency N        controller reconciles at once (default 10)`;
+  --concurrency N        controller reconciles at once, per controller (default 10)`;
 
 const { values } = parseArgs({
   options: {
