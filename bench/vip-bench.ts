@@ -71,8 +71,6 @@ export async function benchVipCerts(opts: { vips?: number } = {}): Promise<strin
   const closeMs = performance.now() - t1;
 
   return [
-    "## VIP certificates and listeners",
-    "",
     "| operation | n | ms/op | p50 ms | p99 ms |",
     "|---|---|---|---|---|",
     ...rows,
