@@ -1,6 +1,6 @@
 // Wiring: informers (list + watch) on DevCluster, DevMachine, Machine, Cluster and CAPI's labelled
-// Secrets feed a work queue per controller; events are mapped to the keys they affect (a Machine to its DevMachine,
-// a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
+// Secrets feed a work queue per controller; events are mapped to the keys they affect (a Machine to its
+// DevMachine, a Cluster to its DevCluster and DevMachines, a `<cluster>-ca` Secret to its DevCluster).
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";

@@ -1,9 +1,10 @@
 // Keys and signatures with node:crypto's KeyObjects. RSA key generation and signing run on libuv's thread
 // pool (the callback forms), so minting RSA CAs for many clusters uses every core and does not block the
 // event loop. P-256 ones run inline: a key costs ~0.13 ms and a signature ~0.06 ms of CPU that way,
-// against ~0.21 and ~0.27 ms through the pool (the hand-off costs more than the work). PEM is written in the encodings Go's tooling writes (PKCS#1 for RSA, SEC1 for EC): CAPI's own
-// secrets use these, and every consumer (client-go, kubectl, openssl, Node) reads them. Parsing accepts any
-// PEM flavour CAPI or openssl write (PKCS#1, SEC1, PKCS#8).
+// against ~0.21 and ~0.27 ms through the pool (the hand-off costs more than the work). PEM is written in
+// the encodings Go's tooling writes (PKCS#1 for RSA, SEC1 for EC): CAPI's own secrets use these, and every
+// consumer (client-go, kubectl, openssl, Node) reads them. Parsing accepts any PEM flavour CAPI or openssl
+// write (PKCS#1, SEC1, PKCS#8).
 import { createPrivateKey, generateKeyPair, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
 import { promisify } from "node:util";
 
@@ -19,7 +20,8 @@ const signAsync = promisify(sign);
 
 /** RSA-2048 (what kubeadm and CAPI use for CAs) or ECDSA P-256 (leaves, fast CAs for tests and benchmarks). */
 export function newKeyPair(kind: KeyKind): Promise<KeyPairObjects> {
-  return kind === "rsa" ? generate("rsa", { modulusLength: 2048 }) : Promise.resolve(generateKeyPairSync("ec", { namedCurve: "P-256" }));
+  if (kind === "rsa") return generate("rsa", { modulusLength: 2048 });
+  return Promise.resolve(generateKeyPairSync("ec", { namedCurve: "P-256" }));
 }
 
 export function privateKeyToPem(key: KeyObject): string {
