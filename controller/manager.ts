@@ -96,7 +96,7 @@ export class Manager {
       cluster: (ns, name) => this.clusters.get(name, ns),
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
-      devClusters: (ns) => [...this.devClusters.list(ns)],
+      devClustersOfCluster: (ns, cluster) => this.devClustersOfCluster.lookup(ns, cluster),
     };
     this.ctx = {
       kube: this.kube,

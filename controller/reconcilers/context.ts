@@ -25,7 +25,8 @@ export interface Caches {
   machine(ns: string, name: string): KubeObject | undefined;
   /** Secrets labelled cluster.x-k8s.io/cluster-name (CAPI's); others are fetched directly. */
   secret(ns: string, name: string): V1Secret | undefined;
-  devClusters(ns: string): KubeObject[];
+  /** Names of the DevClusters owned by (or labelled for) a Cluster. */
+  devClustersOfCluster(ns: string, cluster: string): string[];
 }
 
 export type ControllerKind = "DevCluster" | "DevMachine";

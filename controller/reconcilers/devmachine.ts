@@ -7,7 +7,6 @@ import { EdgeError } from "../edge-client.js";
 import { DEV_MACHINE, MACHINE, type KubeObject } from "../kube.js";
 import { getCondition, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
-import { owningClusterName } from "./devcluster.js";
 import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
 
@@ -67,7 +66,8 @@ function clusterOf(ctx: ReconcileContext, dm: KubeObject, machine: KubeObject | 
 function devClusterOf(ctx: ReconcileContext, ns: string, clusterName: string, cluster: KubeObject | undefined): KubeObject | undefined {
   const ref = cluster?.spec?.infrastructureRef;
   if (ref?.kind === "DevCluster" && ref.name) return ctx.cache.devCluster(ns, ref.name);
-  return ctx.cache.devClusters(ns).find((dc) => owningClusterName(dc) === clusterName);
+  const owned = ctx.cache.devClustersOfCluster(ns, clusterName)[0];
+  return owned === undefined ? undefined : ctx.cache.devCluster(ns, owned);
 }
 
 export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
