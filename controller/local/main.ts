@@ -1,9 +1,10 @@
 // `npm start -- [--clusters N] [--control-planes C] [--workers W] [--kubeconfig-dir DIR] [--state-dir DIR]
 //               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0]`
 // The embedded default: the edge in workerd (miniflare), the embedded management API (in a workerd of its
-// own, see local-edges.ts), the controller in-process, and a driver playing CAPI for N clusters. Prints `all <n> clusters ready` once every
-// machine is ready and every kubeconfig is written, then runs until SIGINT/SIGTERM. With the same
-// --state-dir a restart converges without re-creating anything (VIPs come back on the same ports).
+// own, see local-edges.ts), the controller in-process, and a driver playing CAPI for N clusters. Prints
+// `all <n> clusters ready` once every machine is ready and every kubeconfig is written, then runs until
+// SIGINT/SIGTERM. With the same --state-dir a restart converges without re-creating anything (VIPs come
+// back on the same ports).
 import { Presets, SingleBar } from "cli-progress";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
