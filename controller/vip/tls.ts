@@ -27,7 +27,10 @@ export interface ClusterTlsContexts {
   etcd(serverName: string): Promise<ServingCert | undefined>;
   /** Which side of the mux a TLS server name belongs to (no SNI = apiserver). */
   route(serverName: string | undefined | false | null): "etcd" | "apiserver";
-  /** For `tls`/`http2` servers: `etcd-*` names (when there is an etcd CA) get the etcd cert, the rest the apiserver's. */
+  /**
+   * For `tls`/`http2` servers created with the apiserver cert and cluster CA: `etcd-*` names (when there is an
+   * etcd CA) get the etcd cert, the rest no context, i.e. the server's default (the apiserver's).
+   */
   sniCallback(serverName: string, cb: (err: Error | null, ctx?: SecureContext) => void): void;
 }
 
@@ -45,8 +48,13 @@ export const APISERVER_IPS = ["127.0.0.1", "::1"];
 const ETCD_NAME = /^etcd-[a-z0-9]([a-z0-9.-]{0,240}[a-z0-9])?$/;
 
 function servingCert(cert: CertKeyPair, caPem: string): ServingCert {
+  let context: SecureContext | undefined;
   return {
-    context: createSecureContext({ cert: cert.certPem, key: cert.keyPem, ca: caPem }),
+    // Built on first use: the VIP's server already holds the apiserver cert in its default context, and a
+    // SecureContext costs ~1 ms of OpenSSL key and certificate parsing (100 VIPs open in a few seconds).
+    get context() {
+      return (context ??= createSecureContext({ cert: cert.certPem, key: cert.keyPem, ca: caPem }));
+    },
     certPem: cert.certPem,
     keyPem: cert.keyPem,
     caPem,
@@ -108,7 +116,8 @@ export async function createClusterTlsContexts(opts: {
     etcd,
     route,
     sniCallback(serverName, cb) {
-      if (route(serverName) !== "etcd") return cb(null, apiserver.context);
+      // No context: the server's default one, which holds the same apiserver cert and client CA.
+      if (route(serverName) !== "etcd") return cb(null);
       etcd(serverName).then(
         (c) => cb(null, (c ?? apiserver).context),
         (err) => cb(err as Error),

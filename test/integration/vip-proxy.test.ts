@@ -81,10 +81,10 @@ function kubectlArgs(kubeconfig: string, ...args: string[]) {
 }
 
 /** One HTTPS request to a VIP with node:https (HTTP/1.1), raw path (no normalisation). */
-function get(port: number, p: string, opts: { ca: string; cert?: CertKeyPair; headers?: Record<string, string> }) {
+function get(port: number, p: string, opts: { ca: string; cert?: CertKeyPair; headers?: Record<string, string>; servername?: string }) {
   return new Promise<{ status: number; body: string; headers: Record<string, unknown> }>((resolve, reject) => {
     const req = https.request(
-      { host: "127.0.0.1", port, path: p, ca: opts.ca, cert: opts.cert?.certPem, key: opts.cert?.keyPem, headers: opts.headers, agent: false },
+      { host: "127.0.0.1", port, path: p, ca: opts.ca, cert: opts.cert?.certPem, key: opts.cert?.keyPem, headers: opts.headers, servername: opts.servername, agent: false },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
@@ -234,6 +234,18 @@ describe("VIP with real clients", () => {
     // The etcd CA signs etcd clients, not apiserver clients.
     const etcdClient = await issueCert(cas.aEtcd, { commonName: "etcd-client", usage: "client" });
     expect((await get(eps.a.port, "/api", { ca: cas.a.certPem, cert: etcdClient })).status).toBe(401);
+  });
+
+  it("verifies client certificates the same way for clients that send a DNS server name (SNI)", async () => {
+    // A name that is not etcd-<node> gets the server's default context from the SNI callback; it must still
+    // carry the cluster CA as the client CA (and serve the apiserver cert).
+    const stranger = await issueCert(cas.other, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+    for (const servername of ["localhost", "kubernetes.default.svc"]) {
+      const ok = await get(eps.a.port, "/api/v1/namespaces", { ca: cas.a.certPem, cert: adminA, servername });
+      expect(ok.status, servername).toBe(200);
+      expect((await get(eps.a.port, "/api", { ca: cas.a.certPem, cert: stranger, servername })).status, servername).toBe(401);
+      expect((await get(eps.a.port, "/api", { ca: cas.a.certPem, servername })).status, servername).toBe(401);
+    }
   });
 
   it("cluster A's credentials cannot read cluster B through B's VIP", async () => {
