@@ -294,6 +294,8 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
   const onDisk = ecRuns[0].fs === "tmpfs" && filesystemKind(diskRoot) === "disk" ? await runStack({ ...common, caKeys: "ecdsa", stateRoot: diskRoot }) : undefined;
 
   const rate = (r: Run) => machines / (r.d.marks.allMachinesReady / 1000);
+  /** CPU seconds the run used: "node / workerd + workerd", largest workerd first. */
+  const cpuUsed = (r: Run) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${workerdCpuUsed(r.before, r.after).map((c) => c.toFixed(1)).join(" + ")}`;
   const byRate = [...ecRuns].sort((a, b) => rate(a) - rate(b));
   const ec = byRate[Math.floor(byRate.length / 2)];
   const withGets = ecRuns[0];
@@ -321,7 +323,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
       .join("; ")}; **median ${rate(ec).toFixed(1)}/s**. RSA run: idle ${pct(rsa.machine.idle)}, steal ${pct(rsa.machine.steal)}.` +
       (onDisk
         ? ` ECDSA run with the state on disk: ${rate(onDisk).toFixed(1)}/s (idle ${pct(onDisk.machine.idle)}, steal ${pct(onDisk.machine.steal)}; ` +
-          `CPU ${(onDisk.after.nodeCpu - onDisk.before.nodeCpu).toFixed(1)} / ${workerdCpuUsed(onDisk.before, onDisk.after).map((c) => c.toFixed(1)).join(" + ")} s).`
+          `CPU ${cpuUsed(onDisk)} s).`
         : ""),
       "",
     "| milestone | ECDSA CAs (median run) | RSA-2048 CAs (npm start) |",
@@ -334,7 +336,7 @@ export async function benchController(opts: ControllerBenchOptions = {}): Promis
     `| **all ${machines} DevMachines ready** | ${both((r) => `**${s(r.d.marks.allMachinesReady)}**`)} |`,
     `| all clusters ready (kubeconfigs written) | ${both((r) => s(r.d.marks.allClustersReady))} |`,
     `| **machines/s** (${machines} / time to all ready) | ${both((r) => `**${rate(r).toFixed(1)}**`)} |`,
-    `| CPU used meanwhile (s): stack node process / each workerd, largest (the management edge) first | ${both((r) => `${(r.after.nodeCpu - r.before.nodeCpu).toFixed(1)} / ${workerdCpuUsed(r.before, r.after).map((c) => c.toFixed(1)).join(" + ")}`)} |`,
+    `| CPU used meanwhile (s): stack node process / each workerd, largest (the management edge) first | ${both(cpuUsed)} |`,
     "",
     `Controller work (median ECDSA run): reconciles ${fmt(ec.d.reconciles)}; edge admin calls ${fmt(ec.d.edgeCalls)}; ` +
       `management API calls through Kube (controller and driver) ${fmt(ec.d.kubeCalls)}.`,
