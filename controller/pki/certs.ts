@@ -1,5 +1,5 @@
 // Leaf certificates: ECDSA P-256 keys (fast to generate) signed by the cluster's RSA or EC CA, so a serving
-// or client cert costs a millisecond or two instead of an RSA key generation (~150 ms).
+// or client cert costs well under a millisecond instead of an RSA key generation (~150 ms).
 import { isIP } from "node:net";
 import { CLOCK_SKEW_MS, type CertKeyPair } from "./ca.js";
 import { newKeyPair, parsePrivateKey, privateKeyToPem } from "./keys.js";
@@ -18,8 +18,8 @@ import {
   publicKeyInfo,
   readCertificate,
   subjectAltName,
+  type Extension,
 } from "./x509.js";
-import type { Extension } from "@peculiar/asn1-x509";
 
 export type CertUsage = "server" | "client" | "both";
 

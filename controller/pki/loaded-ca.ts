@@ -3,9 +3,8 @@
 // the same time, and parsing a CA's certificate and key is most of a leaf's cost; a CA this process
 // generated is remembered as it is made, so it is never parsed back at all.
 import type { KeyObject } from "node:crypto";
-import type { Extension } from "@peculiar/asn1-x509";
 import type { CertKeyPair } from "./ca.js";
-import type { Name } from "./x509.js";
+import type { Extension, Name } from "./x509.js";
 
 /** A CA parsed and its key read once, for callers that issue several certificates from it. */
 export interface LoadedCA {

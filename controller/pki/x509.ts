@@ -1,31 +1,13 @@
-// X.509 certificates from @peculiar/asn1-x509's schema classes (RFC 5280 structures) serialized by
-// @peculiar/asn1-schema, signed with node:crypto. This is the layer under @peculiar/x509's generator,
-// used directly because the generator re-parses every certificate it makes and goes through a DI
-// container and WebCrypto key conversions: ~8 ms a leaf against ~2 ms here, and the VIPs and
-// kubeconfigs of thousands of clusters are minted in this process.
-import { AsnConvert, AsnSerializer, OctetString } from "@peculiar/asn1-schema";
+// X.509 certificates (RFC 5280) written with the DER writer in der.ts and signed with node:crypto.
+// Certificates are only read back for a CA minted elsewhere (CAPI's `<cluster>-ca`): that parse uses
+// @peculiar/asn1-x509's schema classes. Every value here is DER bytes: a Name, an Extension, a
+// SubjectPublicKeyInfo go into the certificate as they are.
+import { AsnConvert } from "@peculiar/asn1-schema";
 import {
-  AlgorithmIdentifier,
-  AttributeTypeAndValue,
-  AttributeValue,
-  AuthorityKeyIdentifier,
-  BasicConstraints,
   Certificate,
-  ExtendedKeyUsage,
-  Extension,
-  Extensions,
-  GeneralName,
-  KeyIdentifier,
-  KeyUsage,
   KeyUsageFlags,
-  Name,
-  RelativeDistinguishedName,
-  SubjectAlternativeName,
   SubjectKeyIdentifier,
-  SubjectPublicKeyInfo,
-  TBSCertificate,
-  Validity,
-  Version,
+  SubjectPublicKeyInfo as AsnSubjectPublicKeyInfo,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
@@ -37,64 +19,123 @@ import {
 } from "@peculiar/asn1-x509";
 import * as asn1js from "asn1js";
 import { createHash, randomBytes, type KeyObject } from "node:crypto";
+import { isIPv4, isIPv6 } from "node:net";
+import {
+  ascii,
+  bitString,
+  contextTag,
+  namedBits,
+  NULL,
+  objectIdentifier,
+  octetString,
+  sequence,
+  set,
+  smallInteger,
+  time,
+  TRUE,
+  unsignedInteger,
+  utf8String,
+  type Der,
+} from "./der.js";
 import { signatureAlgorithm, signSha256, spkiDer } from "./keys.js";
 
-export { KeyUsageFlags, Name };
+export { KeyUsageFlags };
+
+/** A Name (RFC 5280 4.1.2.4) as DER: a leaf's issuer must be its CA's subject byte for byte. */
+export type Name = Der;
+/** One Extension (RFC 5280 4.1) as DER. */
+export type Extension = Der;
+
+export interface SubjectPublicKeyInfo {
+  der: Der;
+  /** The subjectPublicKey bits (what the key identifier hashes). */
+  keyBits: Uint8Array;
+}
 
 const OID_CN = "2.5.4.3";
 const OID_O = "2.5.4.10";
 
-/** CN first, then one RDN per organization (the order the subject prints in). */
+/** CN first, then one RDN per organization (the order the subject prints in), as UTF8String. */
 export function distinguishedName(commonName: string, organization: string[] = []): Name {
-  const rdn = (type: string, value: string) => new RelativeDistinguishedName([new AttributeTypeAndValue({ type, value: new AttributeValue({ utf8String: value }) })]);
-  return new Name([rdn(OID_CN, commonName), ...organization.map((o) => rdn(OID_O, o))]);
+  const rdn = (type: string, value: string) => set(sequence(objectIdentifier(type), utf8String(value)));
+  return sequence(rdn(OID_CN, commonName), ...organization.map((o) => rdn(OID_O, o)));
 }
 
 /** A positive 127-bit serial (the top bit is cleared so DER does not read it as negative). */
-export function randomSerial(): ArrayBuffer {
+export function randomSerial(): Uint8Array {
   const b = randomBytes(16);
   b[0] &= 0x7f;
   if (b[0] === 0) b[0] = 1;
-  return new Uint8Array(b).buffer;
+  return b;
 }
 
-function extension(extnID: string, critical: boolean, value: unknown): Extension {
-  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+/** critical is DEFAULT FALSE, so DER leaves it out unless true. */
+function extension(extnID: string, critical: boolean, value: Der): Extension {
+  return critical ? sequence(objectIdentifier(extnID), TRUE, octetString(value)) : sequence(objectIdentifier(extnID), octetString(value));
 }
 
 export function basicConstraints(ca: boolean): Extension {
-  return extension(id_ce_basicConstraints, true, new BasicConstraints({ cA: ca }));
+  return extension(id_ce_basicConstraints, true, ca ? sequence(TRUE) : sequence());
 }
 
+/** `flags`: KeyUsageFlags bits (digitalSignature = 1 is named bit 0, and so on). */
 export function keyUsage(flags: number): Extension {
-  return extension(id_ce_keyUsage, true, new KeyUsage(flags));
+  const bits: number[] = [];
+  for (let i = 0; i < 9; i++) if (flags & (1 << i)) bits.push(i);
+  return extension(id_ce_keyUsage, true, namedBits(bits));
 }
 
 export function extendedKeyUsage(usages: { server: boolean; client: boolean }): Extension {
   const eku = [...(usages.server ? [id_kp_serverAuth] : []), ...(usages.client ? [id_kp_clientAuth] : [])];
-  return extension(id_ce_extKeyUsage, false, new ExtendedKeyUsage(eku));
+  return extension(id_ce_extKeyUsage, false, sequence(...eku.map(objectIdentifier)));
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
-export function keyIdentifier(spki: SubjectPublicKeyInfo): ArrayBuffer {
-  return new Uint8Array(createHash("sha1").update(new Uint8Array(spki.subjectPublicKey)).digest()).buffer;
+export function keyIdentifier(spki: SubjectPublicKeyInfo): Uint8Array {
+  return createHash("sha1").update(spki.keyBits).digest();
 }
 
-export function subjectKeyIdentifier(keyId: ArrayBuffer): Extension {
-  return extension(id_ce_subjectKeyIdentifier, false, new SubjectKeyIdentifier(keyId));
+export function subjectKeyIdentifier(keyId: Uint8Array): Extension {
+  return extension(id_ce_subjectKeyIdentifier, false, octetString(keyId));
 }
 
-export function authorityKeyIdentifier(keyId: ArrayBuffer): Extension {
-  return extension(id_ce_authorityKeyIdentifier, false, new AuthorityKeyIdentifier({ keyIdentifier: new KeyIdentifier(keyId) }));
+/** keyIdentifier is `[0] IMPLICIT OCTET STRING`. */
+export function authorityKeyIdentifier(keyId: Uint8Array): Extension {
+  return extension(id_ce_authorityKeyIdentifier, false, sequence(contextTag(0, false, keyId)));
 }
 
+/** dNSName is `[2] IMPLICIT IA5String`, iPAddress `[7] IMPLICIT OCTET STRING` (4 or 16 bytes). */
 export function subjectAltName(dnsNames: string[], ipAddresses: string[]): Extension {
-  const names = [...dnsNames.map((dNSName) => new GeneralName({ dNSName })), ...ipAddresses.map((iPAddress) => new GeneralName({ iPAddress }))];
-  return extension(id_ce_subjectAltName, false, new SubjectAlternativeName(names));
+  const names = [...dnsNames.map((n) => contextTag(2, false, ascii(n))), ...ipAddresses.map((ip) => contextTag(7, false, ipBytes(ip)))];
+  return extension(id_ce_subjectAltName, false, sequence(...names));
+}
+
+/** An IP address in network byte order: 4 bytes for IPv4, 16 for IPv6 (`::` expanded, a dotted IPv4 tail allowed). */
+export function ipBytes(ip: string): Uint8Array {
+  if (isIPv4(ip)) return Uint8Array.from(ip.split(".").map(Number));
+  if (!isIPv6(ip)) throw new Error(`not an IP address: ${ip}`);
+  let text = ip.replace(/%.*$/, ""); // a zone id is not part of the address
+  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4[1].split(".").map(Number);
+    text = text.slice(0, v4.index) + `${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes("::") ? text.split("::") : [text, undefined];
+  const groups = (s: string | undefined) => (s ? s.split(":") : []);
+  const left = groups(head);
+  const right = groups(tail);
+  const all = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
+  const out = new Uint8Array(16);
+  all.forEach((g, i) => {
+    const v = parseInt(g, 16);
+    out[2 * i] = v >> 8;
+    out[2 * i + 1] = v & 0xff;
+  });
+  return out;
 }
 
 const ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-const PRIME256V1 = new asn1js.ObjectIdentifier({ value: "1.2.840.10045.3.1.7" }).toBER(false);
+const PRIME256V1 = "1.2.840.10045.3.1.7";
 
 /**
  * The SubjectPublicKeyInfo of a public key. P-256 keys (every leaf) are built from their JWK coordinates:
@@ -104,12 +145,10 @@ export function publicKeyInfo(key: KeyObject): SubjectPublicKeyInfo {
   if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") {
     const jwk = key.export({ format: "jwk" });
     const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]); // uncompressed (SEC 1 2.3.3)
-    return new SubjectPublicKeyInfo({
-      algorithm: new AlgorithmIdentifier({ algorithm: ID_EC_PUBLIC_KEY, parameters: PRIME256V1 }),
-      subjectPublicKey: new Uint8Array(point).buffer,
-    });
+    return { der: sequence(sequence(objectIdentifier(ID_EC_PUBLIC_KEY), objectIdentifier(PRIME256V1)), bitString(point)), keyBits: point };
   }
-  return AsnConvert.parse(spkiDer(key), SubjectPublicKeyInfo);
+  const der = spkiDer(key);
+  return { der, keyBits: new Uint8Array(AsnConvert.parse(der, AsnSubjectPublicKeyInfo).subjectPublicKey) };
 }
 
 export interface CertificateFields {
@@ -125,38 +164,43 @@ export interface CertificateFields {
 /** A v3 certificate signed with SHA-256 by `signingKey` (RSA PKCS#1 v1.5 or ECDSA), as DER. */
 export async function buildCertificate(f: CertificateFields): Promise<Buffer> {
   const alg = signatureAlgorithm(f.signingKey);
-  const signature = new AlgorithmIdentifier({ algorithm: alg.oid, ...(alg.nullParameters ? { parameters: null } : {}) });
-  const tbs = new TBSCertificate({
-    version: Version.v3,
-    serialNumber: randomSerial(),
-    signature,
-    issuer: f.issuer,
-    validity: new Validity({ notBefore: f.notBefore, notAfter: f.notAfter }),
-    subject: f.subject,
-    subjectPublicKeyInfo: f.publicKey,
-    extensions: new Extensions(f.extensions),
-  });
-  // Encoded once: the signed bytes go into the certificate as they are (Certificate's own serializer
-  // would encode the TBS a second time).
-  const tbsAsn = AsnSerializer.toASN(tbs);
-  const tbsDer = new Uint8Array(tbsAsn.toBER(false));
-  const sig = await signSha256(tbsDer, f.signingKey);
-  const cert = new asn1js.Sequence({
-    value: [tbsAsn, AsnSerializer.toASN(signature), new asn1js.BitString({ valueHex: new Uint8Array(sig).buffer })],
-  });
-  return Buffer.from(cert.toBER(false));
+  const algorithm = alg.nullParameters ? sequence(objectIdentifier(alg.oid), NULL) : sequence(objectIdentifier(alg.oid));
+  const tbs = sequence(
+    contextTag(0, true, smallInteger(2)), // version v3
+    unsignedInteger(randomSerial()),
+    algorithm,
+    f.issuer,
+    sequence(time(f.notBefore), time(f.notAfter)),
+    f.subject,
+    f.publicKey.der,
+    contextTag(3, true, sequence(...f.extensions)),
+  );
+  const signature = await signSha256(tbs, f.signingKey);
+  return Buffer.from(sequence(tbs, algorithm, bitString(signature)));
 }
 
-/** The parts of a CA certificate a leaf needs: its subject (the leaves' issuer, byte for byte) and key id. */
-export function readCertificate(der: Uint8Array): { subject: Name; subjectKeyId?: ArrayBuffer; publicKey: SubjectPublicKeyInfo } {
+/**
+ * The parts of a CA certificate a leaf needs: its subject exactly as encoded there (Go matches a leaf's
+ * issuer bytes to the CA's subject bytes) and its key identifier.
+ */
+export function readCertificate(der: Uint8Array): { subject: Name; subjectKeyId?: Uint8Array; publicKey: SubjectPublicKeyInfo } {
   const cert = AsnConvert.parse(der, Certificate);
   const tbs = cert.tbsCertificate;
   const ski = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
   return {
-    subject: tbs.subject,
-    subjectKeyId: ski ? AsnConvert.parse(ski.extnValue, SubjectKeyIdentifier).buffer : undefined,
-    publicKey: tbs.subjectPublicKeyInfo,
+    subject: rawSubject(der),
+    subjectKeyId: ski ? new Uint8Array(AsnConvert.parse(ski.extnValue, SubjectKeyIdentifier).buffer) : undefined,
+    publicKey: { der: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)), keyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey) },
   };
+}
+
+/** The subject's bytes as they are in the certificate (TBSCertificate's sixth field with a version, fifth without). */
+function rawSubject(der: Uint8Array): Uint8Array {
+  const parsed = asn1js.fromBER(der);
+  const tbs = (parsed.result as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence;
+  const fields = tbs.valueBlock.value;
+  const hasVersion = fields[0].idBlock.tagClass === 3 && fields[0].idBlock.tagNumber === 0;
+  return new Uint8Array(fields[hasVersion ? 5 : 4].valueBeforeDecodeView);
 }
 
 /** PEM from DER. */

@@ -7,6 +7,22 @@ import os from "node:os";
 import path from "node:path";
 import { parse } from "yaml";
 import * as k8s from "@kubernetes/client-node";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import {
+  AuthorityKeyIdentifier,
+  BasicConstraints,
+  Certificate,
+  ExtendedKeyUsage,
+  KeyUsage,
+  SubjectAlternativeName,
+  SubjectKeyIdentifier,
+  id_ce_authorityKeyIdentifier,
+  id_ce_basicConstraints,
+  id_ce_extKeyUsage,
+  id_ce_keyUsage,
+  id_ce_subjectAltName,
+  id_ce_subjectKeyIdentifier,
+} from "@peculiar/asn1-x509";
 import { generateCA, issueCert, kubeconfigFor, loadCA } from "../../controller/pki/index.js";
 
 const YEAR_MS = 365 * 86_400_000;
@@ -19,7 +35,6 @@ const hasOpenssl = (() => {
   }
 })();
 
-/** DER bytes of the subject Name, read from the certificate's own encoding (tbsCertificate field 6). */
 /** The authorityKeyIdentifier extension's value (the OCTET STRING after OID 2.5.29.35; short enough for a one-byte length). */
 function authorityKeyId(der: Buffer): Buffer | undefined {
   const oid = Buffer.from([0x06, 0x03, 0x55, 0x1d, 0x23]);
@@ -29,6 +44,7 @@ function authorityKeyId(der: Buffer): Buffer | undefined {
   return der.subarray(octet + 2, octet + 2 + der[octet + 1]);
 }
 
+/** DER bytes of the subject Name, read from the certificate's own encoding (tbsCertificate field 6). */
 function rawSubject(certPem: string): Buffer {
   const der = new X509Certificate(certPem).raw;
   // Minimal DER walker: enough for a certificate's top-level TBS fields.
@@ -168,6 +184,71 @@ describe("issueCert", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Extension values by OID, with the schema class that decodes them. */
+const EXTENSION_SCHEMAS: Record<string, new () => object> = {
+  [id_ce_authorityKeyIdentifier]: AuthorityKeyIdentifier,
+  [id_ce_basicConstraints]: BasicConstraints,
+  [id_ce_extKeyUsage]: ExtendedKeyUsage,
+  [id_ce_keyUsage]: KeyUsage,
+  [id_ce_subjectAltName]: SubjectAlternativeName,
+  [id_ce_subjectKeyIdentifier]: SubjectKeyIdentifier,
+};
+
+describe("certificate encoding (controller/pki/der.ts)", () => {
+  // @peculiar/asn1-x509 reads BER and writes DER: a certificate that comes back from its decode + encode
+  // unchanged, extension values included, is canonical DER in the shape RFC 5280's schema gives it.
+  function expectCanonical(pem: string): Certificate {
+    const der = new Uint8Array(new X509Certificate(pem).raw);
+    const cert = AsnConvert.parse(der, Certificate);
+    expect(Buffer.from(AsnConvert.serialize(cert)).equals(Buffer.from(der))).toBe(true);
+    const exts = cert.tbsCertificate.extensions ?? [];
+    expect(exts.length).toBeGreaterThan(0);
+    for (const e of exts) {
+      const schema = EXTENSION_SCHEMAS[e.extnID];
+      expect(schema, `extension ${e.extnID}`).toBeDefined();
+      const value = new Uint8Array(e.extnValue.buffer);
+      expect(Buffer.from(AsnConvert.serialize(AsnConvert.parse(value, schema))).equals(Buffer.from(value)), `extension ${e.extnID}`).toBe(true);
+    }
+    return cert;
+  }
+
+  it("writes CAs and leaves that a schema-driven ASN.1 library re-encodes byte for byte", async () => {
+    for (const rsa of [true, false]) {
+      const ca = await generateCA("kubernetes", { rsa });
+      expectCanonical(ca.certPem);
+      for (const usage of ["server", "client", "both"] as const) {
+        const leaf = await issueCert(ca, { commonName: "kube-apiserver", organization: ["system:masters", "Ops, Inc"], usage, dnsNames: ["localhost", "kubernetes.default.svc"], ipAddresses: ["127.0.0.1"] });
+        expectCanonical(leaf.certPem);
+      }
+    }
+  });
+
+  it("encodes long names (multi-byte lengths), IPv6 SANs, non-ASCII names and times after 2049", async () => {
+    const ca = await generateCA("kubernetes", { rsa: false });
+    const longName = "n".repeat(300);
+    const leaf = await issueCert(ca, {
+      commonName: `${longName}-ü`,
+      usage: "server",
+      dnsNames: Array.from({ length: 20 }, (_, i) => `host-${i}.example.com`),
+      ipAddresses: ["::1", "fe80::1:2", "::ffff:10.1.2.3", "2001:db8::", "10.0.0.1"],
+      validityDays: 25 * 365, // into the 2050s: UTCTime would read back as the 1950s
+    });
+    const cert = expectCanonical(leaf.certPem);
+    const x = new X509Certificate(leaf.certPem);
+    expect(x.subject).toContain(`CN=${longName}-ü`);
+    expect(x.subjectAltName).toContain("IP Address:0:0:0:0:0:0:0:1");
+    expect(x.subjectAltName).toContain("IP Address:FE80:0:0:0:0:0:1:2");
+    expect(x.subjectAltName).toContain("IP Address:0:0:0:0:0:FFFF:A01:203");
+    expect(x.subjectAltName).toContain("IP Address:2001:DB8:0:0:0:0:0:0");
+    expect(x.subjectAltName).toContain("IP Address:10.0.0.1");
+    expect(x.subjectAltName).toContain("DNS:host-19.example.com");
+    // Past 2049 RFC 5280 switches to GeneralizedTime; the library decoded which one was written.
+    expect(cert.tbsCertificate.validity.notAfter.generalTime?.getUTCFullYear()).toBeGreaterThan(2049);
+    expect(cert.tbsCertificate.validity.notBefore.utcTime).toBeDefined();
+    expect(x.verify(createPublicKey(ca.certPem))).toBe(true);
   });
 });
 
