@@ -13,10 +13,12 @@ export function isWatchRequest(url: URL): boolean {
   return /^\/(api\/[^/]+|apis\/[^/]+\/[^/]+)\/watch(\/|$)/.test(url.pathname);
 }
 
-/** Marks a streamed 2xx response as not to be compressed; other responses are returned as they are. */
+/**
+ * Marks a watch's 2xx response as not to be compressed; every other response is returned as it is
+ * (a whole JSON body may be compressed, and rebuilding each response cost the edge ~2% of its CPU).
+ */
 export function uncompressedStream(res: Response, watch: boolean): Response {
-  if (res.status === 101 || !res.body || res.status < 200 || res.status >= 300) return res;
-  if (!watch && res.headers.has("content-length")) return res;
+  if (!watch || res.status === 101 || !res.body || res.status < 200 || res.status >= 300) return res;
   if (res.headers.has("content-encoding")) return res;
   const headers = new Headers(res.headers);
   headers.set("content-encoding", "identity");
