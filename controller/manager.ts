@@ -97,6 +97,7 @@ export class Manager {
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
       devClustersOfCluster: (ns, cluster) => this.devClustersOfCluster.lookup(ns, cluster),
+      devMachinesOfCluster: (ns, cluster) => this.devMachinesOfCluster.lookup(ns, cluster),
     };
     this.ctx = {
       kube: this.kube,
@@ -104,6 +105,7 @@ export class Manager {
       vip: opts.vip,
       log,
       cache,
+      finishedOnEdge: new Set(),
       enqueue: (kind, ns, name, afterMs) => this.enqueue(kind, ns, name, afterMs),
     };
   }

@@ -27,6 +27,8 @@ export interface Caches {
   secret(ns: string, name: string): V1Secret | undefined;
   /** Names of the DevClusters owned by (or labelled for) a Cluster. */
   devClustersOfCluster(ns: string, cluster: string): string[];
+  /** Names of the DevMachines labelled for a Cluster. */
+  devMachinesOfCluster(ns: string, cluster: string): string[];
 }
 
 export type ControllerKind = "DevCluster" | "DevMachine";
@@ -37,6 +39,11 @@ export interface ReconcileContext {
   vip: VipPort;
   log: Logger;
   cache: Caches;
+  /**
+   * DevMachines (by uid) this process has seen finished on the edge: their later reconciles make no edge
+   * call (see devmachine.ts). Kept in memory only, so a restarted controller looks once more.
+   */
+  finishedOnEdge: Set<string>;
   enqueue(kind: ControllerKind, namespace: string, name: string, afterMs?: number): void;
 }
 

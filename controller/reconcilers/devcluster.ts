@@ -53,6 +53,14 @@ async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: stri
       return async () => machines;
     } catch (e) {
       if (!(e instanceof EdgeError && e.code === 404)) throw e;
+      // The edge lost a cluster it had: once it is back, every machine must be handed to it again.
+      await ctx.edge.putCluster(ns, cluster);
+      for (const dm of ctx.cache.devMachinesOfCluster(ns, cluster)) {
+        const uid = ctx.cache.devMachine(ns, dm)?.metadata.uid;
+        if (uid) ctx.finishedOnEdge.delete(uid);
+        ctx.enqueue("DevMachine", ns, dm);
+      }
+      return list;
     }
   }
   await ctx.edge.putCluster(ns, cluster);

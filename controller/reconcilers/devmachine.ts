@@ -5,7 +5,7 @@
 import type { EdgeMachine, EdgeMachineSpec, MachineProvisioning } from "../edge-client.js";
 import { EdgeError } from "../edge-client.js";
 import { DEV_MACHINE, MACHINE, type KubeObject } from "../kube.js";
-import { getCondition, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
+import { getCondition, isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
 import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
@@ -110,6 +110,12 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     return {};
   }
 
+  if (ctx.finishedOnEdge.has(dm.metadata.uid!) && finished(dm, machine)) {
+    // The VIP closes with the last kube-apiserver; a finished control plane machine brings it back too.
+    if (controlPlane && !ctx.vip.isOpen(ns, clusterName) && devCluster) ctx.enqueue("DevCluster", ns, devCluster.metadata.name);
+    return {};
+  }
+
   const spec: EdgeMachineSpec = {
     controlPlane,
     version: String(machine.spec?.version ?? ""),
@@ -142,12 +148,33 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
   if (em.ready && machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] === undefined) {
     await ctx.kube.patch(MACHINE, ns, machine.metadata.name, { metadata: { annotations: { [BOOTSTRAPPED_ANNOTATION]: "" } } });
   }
+  if (em.ready && !em.nextTransitionAt) ctx.finishedOnEdge.add(dm.metadata.uid!);
 
   if (em.nextTransitionAt) {
     const due = Date.parse(em.nextTransitionAt) - Date.now() + TRANSITION_SLACK_MS;
     return { requeueAfterMs: Math.max(TRANSITION_SLACK_MS, due) };
   }
   return {};
+}
+
+/**
+ * A machine whose bootstrap has finished and been mirrored: DevMachine Ready and provisioned with its
+ * providerID, not paused, conditions current for its generation, and the Machine annotated
+ * `bootstrapped`. Once this process has also seen it finished on the edge (ctx.finishedOnEdge), its later
+ * reconciles (that annotation's own watch event, Cluster changes) have nothing to read there: the edge
+ * never changes a finished machine. They made ~690 edge GETs per 100-cluster benchmark run. Deletion
+ * still goes through the edge, and an edge that lost the cluster clears the memory (devcluster.ts).
+ */
+function finished(dm: KubeObject, machine: KubeObject): boolean {
+  const conditions = (dm.status?.conditions ?? []) as Array<{ observedGeneration?: number }>;
+  return (
+    machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] !== undefined &&
+    dm.status?.initialization?.provisioned === true &&
+    typeof dm.spec?.providerID === "string" &&
+    isTrue(dm.status?.conditions, Types.Ready) &&
+    getCondition(dm.status?.conditions, Types.Paused)?.status === "False" &&
+    conditions.every((c) => c.observedGeneration === undefined || c.observedGeneration === dm.metadata.generation)
+  );
 }
 
 /** Gate reasons: while VMProvisioned carries one of these, the machine was never handed to the edge. */
@@ -182,6 +209,7 @@ async function readEdgeMachine(ctx: ReconcileContext, dm: KubeObject, cluster: s
 async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
   const ns = dm.metadata.namespace!;
   const name = dm.metadata.name;
+  ctx.finishedOnEdge.delete(dm.metadata.uid!);
   if (!dm.metadata.finalizers?.includes(MACHINE_FINALIZER)) return {};
   if (clusterName) {
     let apiServers: number;

@@ -316,4 +316,21 @@ describe("standalone controller process", () => {
     await until(() => tlsOpen(), `VIP reopened on ${port}`);
     expect((await get("devclusters", "vip")).spec.controlPlaneEndpoint.port).toBe(port);
   });
+
+  it("hands finished machines to the edge again when the edge lost their cluster", async () => {
+    await until(async () => cond(await get("devmachines", "vip-cp-2"), "Ready")?.status === "True", "vip-cp-2 ready");
+    const edgeGet = (p: string) => fetch(`${edge.url}${p}`, { headers: { authorization: `Bearer ${edge.token}` } });
+    await until(async () => (await edgeGet(`/clusters/${NS}/vip/api/v1/nodes/vip-cp-2`)).status === 200, "vip-cp-2's Node on the edge");
+    // The edge loses the cluster behind the controller's back; the next DevCluster reconcile notices.
+    const gone = await fetch(`${edge.url}/admin/clusters/${NS}/vip`, { method: "DELETE", headers: { authorization: `Bearer ${edge.token}` } });
+    expect(gone.status).toBe(200);
+    expect((await edgeGet(`/clusters/${NS}/vip/api/v1/nodes/vip-cp-2`)).status).toBe(404);
+    await custom.patchNamespacedCustomObject(
+      { group: GROUP, version: "v1beta2", namespace: NS, plural: "devclusters", name: "vip", body: { metadata: { annotations: { "test.capim.dev/nudge": "1" } } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+    );
+    // The machine is bootstrapped (annotated), so the edge fast-forwards it: its Node comes straight back.
+    await until(async () => (await edgeGet(`/clusters/${NS}/vip/api/v1/nodes/vip-cp-2`)).status === 200, "vip-cp-2's Node back on the edge");
+    await until(() => tlsOpen(), `VIP open on ${port} again`);
+  });
 });
