@@ -61,8 +61,20 @@ function listStrategy(keys: Record<string, string>, path: string): { key: string
 
 const itemKey = (key: string, item: Json) => `k:${JSON.stringify({ [key]: (item as JsonMap)[key] })}`;
 
-/** A path key is the JSON of its element array; prefixes are kept as the joined element JSON to build keys cheaply. */
-const extend = (prefix: string, element: string) => (prefix ? `${prefix},${JSON.stringify(element)}` : JSON.stringify(element));
+/**
+ * A path key is the JSON of its element array; prefixes are kept as the joined element JSON to build keys cheaply.
+ * Element JSON is remembered: the same field names come up on every write (bounded, as user data adds its own).
+ */
+const elementJson = new Map<string, string>();
+function jsonOfElement(element: string): string {
+  let json = elementJson.get(element);
+  if (json === undefined) {
+    if (elementJson.size >= 8192) elementJson.clear();
+    elementJson.set(element, (json = JSON.stringify(element)));
+  }
+  return json;
+}
+const extend = (prefix: string, element: string) => (prefix ? `${prefix},${jsonOfElement(element)}` : jsonOfElement(element));
 const keyOf = (prefix: string) => `[${prefix}]`;
 
 interface Walk {
@@ -138,7 +150,14 @@ function collect(v: Json, after: Json, before: Json, dotted: string, prefix: str
 function addLeaf(prefix: string, after: Json, before: Json, w: Walk): void {
   const key = keyOf(prefix);
   w.fields.add(key);
-  if (w.changed && JSON.stringify(before) !== JSON.stringify(after)) w.changed.add(key);
+  if (w.changed && !sameValue(before, after)) w.changed.add(key);
+}
+
+/** Scalars compare as they are; only two maps or lists (atomic values) need their JSON compared. */
+function sameValue(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 export interface FieldScope {
@@ -339,9 +358,14 @@ export function recordUpdate(owners: Owner[], before: KubeObject | undefined, af
   const out: Owner[] = [];
   let mine: Owner | undefined;
   let mineBefore: Owner | undefined;
+  const inScope = writeScope(scope);
   for (const o of owners) {
-    // A field still exists when `after` has it among its own fields (the usual case) or valueAt finds it.
-    const fields = new Set([...o.fields].filter((k) => !changed.has(k) && (afterFields.has(k) || valueAt(after, JSON.parse(k) as string[]) !== undefined)));
+    // A field the write could not touch stays; one it could stays when `after` has it among its own
+    // fields (the usual case) or valueAt finds it.
+    const fields = new Set<string>();
+    for (const k of o.fields) {
+      if (!inScope(k) || (!changed.has(k) && (afterFields.has(k) || valueAt(after, JSON.parse(k) as string[]) !== undefined))) fields.add(k);
+    }
     const next: Owner = { entry: o.entry, fields, ...(fields.size === o.fields.size && o.encoded ? { encoded: o.encoded } : {}) };
     if (sameOwner(o.entry, writer.manager, "Update", writer.subresource)) {
       mine = next;
@@ -361,6 +385,15 @@ export function recordUpdate(owners: Owner[], before: KubeObject | undefined, af
   if (mineBefore?.encoded && sameSet(mine.fields, mineBefore.fields)) mine.encoded = mineBefore.encoded;
   else delete mine.encoded;
   return out;
+}
+
+const STATUS_PREFIX = '["f:status"';
+
+/** Which path keys a write in `scope` can change: a status write only status, a main write on a kind with a status subresource all but status. */
+function writeScope(scope: FieldScope): (key: string) => boolean {
+  if (scope.subresource === "status") return (k) => k.startsWith(STATUS_PREFIX);
+  if (scope.statusSeparate) return (k) => !k.startsWith(STATUS_PREFIX);
+  return () => true;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
