@@ -76,8 +76,17 @@ export class ObjectOps {
     private readonly uuid: () => string,
   ) {}
 
+  private stampSecond = NaN;
+  private stamp = "";
+
+  /** RFC 3339 in whole seconds (metav1.Time), formatted once per second: every write asks for it. */
   timestamp(): string {
-    return this.now().toISOString().replace(/\.\d+Z$/, "Z");
+    const second = Math.floor(this.now().getTime() / 1000);
+    if (second !== this.stampSecond) {
+      this.stampSecond = second;
+      this.stamp = new Date(second * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+    }
+    return this.stamp;
   }
 
   keyOf(kind: KindInfo, namespace: string, name: string): ObjectKey {
