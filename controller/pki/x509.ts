@@ -1,13 +1,9 @@
 // X.509 certificates (RFC 5280) written with the DER writer in der.ts and signed with node:crypto.
-// Certificates are only read back for a CA minted elsewhere (CAPI's `<cluster>-ca`): that parse uses
-// @peculiar/asn1-x509's schema classes. Every value here is DER bytes: a Name, an Extension, a
-// SubjectPublicKeyInfo go into the certificate as they are.
-import { AsnConvert } from "@peculiar/asn1-schema";
+// Certificates are only read back for a CA minted elsewhere (CAPI's `<cluster>-ca`), with asn1js's BER
+// parser. Every value here is DER bytes: a Name, an Extension, a SubjectPublicKeyInfo go into the
+// certificate as they are.
 import {
-  Certificate,
   KeyUsageFlags,
-  SubjectKeyIdentifier,
-  SubjectPublicKeyInfo as AsnSubjectPublicKeyInfo,
   id_ce_authorityKeyIdentifier,
   id_ce_basicConstraints,
   id_ce_extKeyUsage,
@@ -148,7 +144,9 @@ export function publicKeyInfo(key: KeyObject): SubjectPublicKeyInfo {
     return { der: sequence(sequence(objectIdentifier(ID_EC_PUBLIC_KEY), objectIdentifier(PRIME256V1)), bitString(point)), keyBits: point };
   }
   const der = spkiDer(key);
-  return { der, keyBits: new Uint8Array(AsnConvert.parse(der, AsnSubjectPublicKeyInfo).subjectPublicKey) };
+  const keyBits = (asn1js.fromBER(der).result as asn1js.Sequence).valueBlock.value?.[1];
+  if (!(keyBits instanceof asn1js.BitString)) throw new Error("unexpected SubjectPublicKeyInfo encoding");
+  return { der, keyBits: new Uint8Array(keyBits.valueBlock.valueHexView) };
 }
 
 export interface CertificateFields {
@@ -181,26 +179,40 @@ export async function buildCertificate(f: CertificateFields): Promise<Buffer> {
 
 /**
  * The parts of a CA certificate a leaf needs: its subject exactly as encoded there (Go matches a leaf's
- * issuer bytes to the CA's subject bytes) and its key identifier.
+ * issuer bytes to the CA's subject bytes) and its key identifier. Read with asn1js's BER parser by
+ * position in RFC 5280's TBSCertificate, in one pass: the schema classes' parse plus a second one for
+ * the raw subject cost most of a VIP's opening when the cluster CA comes from a Secret.
  */
 export function readCertificate(der: Uint8Array): { subject: Name; subjectKeyId?: Uint8Array; publicKey: SubjectPublicKeyInfo } {
-  const cert = AsnConvert.parse(der, Certificate);
-  const tbs = cert.tbsCertificate;
-  const ski = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
+  const cert = asn1js.fromBER(der);
+  const tbs = cert.offset === -1 ? undefined : (cert.result as asn1js.Sequence).valueBlock.value?.[0];
+  const fields = (tbs as asn1js.Sequence | undefined)?.valueBlock.value ?? [];
+  const at = isContextTag(fields[0], 0) ? 1 : 0; // [0] version is optional (v1)
+  const subject = fields[at + 4];
+  const spki = fields[at + 5] as asn1js.Sequence | undefined;
+  const keyBits = spki?.valueBlock.value?.[1];
+  if (!subject || !(keyBits instanceof asn1js.BitString)) throw new Error("not an X.509 certificate");
   return {
-    subject: rawSubject(der),
-    subjectKeyId: ski ? new Uint8Array(AsnConvert.parse(ski.extnValue, SubjectKeyIdentifier).buffer) : undefined,
-    publicKey: { der: new Uint8Array(AsnConvert.serialize(tbs.subjectPublicKeyInfo)), keyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey) },
+    subject: new Uint8Array(subject.valueBeforeDecodeView),
+    subjectKeyId: subjectKeyIdOf(fields.find((f) => isContextTag(f, 3))),
+    publicKey: { der: new Uint8Array(spki!.valueBeforeDecodeView), keyBits: new Uint8Array(keyBits.valueBlock.valueHexView) },
   };
 }
 
-/** The subject's bytes as they are in the certificate (TBSCertificate's sixth field with a version, fifth without). */
-function rawSubject(der: Uint8Array): Uint8Array {
-  const parsed = asn1js.fromBER(der);
-  const tbs = (parsed.result as asn1js.Sequence).valueBlock.value[0] as asn1js.Sequence;
-  const fields = tbs.valueBlock.value;
-  const hasVersion = fields[0].idBlock.tagClass === 3 && fields[0].idBlock.tagNumber === 0;
-  return new Uint8Array(fields[hasVersion ? 5 : 4].valueBeforeDecodeView);
+const isContextTag = (b: asn1js.AsnType | undefined, n: number) => b?.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
+
+/** The subjectKeyIdentifier in `[3] Extensions`: an OCTET STRING holding the DER of an OCTET STRING. */
+function subjectKeyIdOf(extensions: asn1js.AsnType | undefined): Uint8Array | undefined {
+  const list = ((extensions as asn1js.Constructed | undefined)?.valueBlock.value?.[0] as asn1js.Sequence | undefined)?.valueBlock.value ?? [];
+  for (const ext of list) {
+    const parts = (ext as asn1js.Sequence).valueBlock.value ?? [];
+    if (!(parts[0] instanceof asn1js.ObjectIdentifier) || parts[0].valueBlock.toString() !== id_ce_subjectKeyIdentifier) continue;
+    const value = parts[parts.length - 1];
+    if (!(value instanceof asn1js.OctetString)) return undefined;
+    const inner = asn1js.fromBER(value.valueBlock.valueHexView);
+    return inner.result instanceof asn1js.OctetString ? new Uint8Array(inner.result.valueBlock.valueHexView) : undefined;
+  }
+  return undefined;
 }
 
 /** PEM from DER. */
