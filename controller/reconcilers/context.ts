@@ -40,8 +40,9 @@ export interface ReconcileContext {
   log: Logger;
   cache: Caches;
   /**
-   * DevMachines (by uid) this process has seen finished on the edge: their later reconciles make no edge
-   * call (see devmachine.ts). Kept in memory only, so a restarted controller looks once more.
+   * DevMachines (`namespace/name`) this process has seen finished on the edge: their later reconciles make
+   * no edge call (see devmachine.ts). Kept in memory only, so a restarted controller looks once more; a
+   * DevMachine that is gone leaves it, and one re-created under the name is not finished until it says so.
    */
   finishedOnEdge: Set<string>;
   enqueue(kind: ControllerKind, namespace: string, name: string, afterMs?: number): void;

@@ -47,23 +47,24 @@ function vipWanted(machines: EdgeMachineList): boolean {
  */
 async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: string, cluster: string): Promise<() => Promise<EdgeMachineList>> {
   const list = () => ctx.edge.listMachines(ns, cluster);
+  let lost = false;
   if (isTrue(dc.status?.conditions, Types.Ready) && dc.spec?.controlPlaneEndpoint?.port) {
     try {
       const machines = await list();
       return async () => machines;
     } catch (e) {
       if (!(e instanceof EdgeError && e.code === 404)) throw e;
-      // The edge lost a cluster it had: once it is back, every machine must be handed to it again.
-      await ctx.edge.putCluster(ns, cluster);
-      for (const dm of ctx.cache.devMachinesOfCluster(ns, cluster)) {
-        const uid = ctx.cache.devMachine(ns, dm)?.metadata.uid;
-        if (uid) ctx.finishedOnEdge.delete(uid);
-        ctx.enqueue("DevMachine", ns, dm);
-      }
-      return list;
+      lost = true;
     }
   }
   await ctx.edge.putCluster(ns, cluster);
+  if (lost) {
+    // The edge lost a cluster it had: now that it is back, every machine must be handed to it again.
+    for (const dm of ctx.cache.devMachinesOfCluster(ns, cluster)) {
+      ctx.finishedOnEdge.delete(`${ns}/${dm}`);
+      ctx.enqueue("DevMachine", ns, dm);
+    }
+  }
   return list;
 }
 

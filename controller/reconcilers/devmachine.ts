@@ -72,7 +72,10 @@ function devClusterOf(ctx: ReconcileContext, ns: string, clusterName: string, cl
 
 export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
   let dm = ctx.cache.devMachine(ns, name);
-  if (!dm) return {};
+  if (!dm) {
+    ctx.finishedOnEdge.delete(`${ns}/${name}`);
+    return {};
+  }
   const machineName = owningMachineName(dm);
   const machine = machineName ? ctx.cache.machine(ns, machineName) : undefined;
   const clusterName = clusterOf(ctx, dm, machine);
@@ -110,7 +113,7 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     return {};
   }
 
-  if (ctx.finishedOnEdge.has(dm.metadata.uid!) && finished(dm, machine)) {
+  if (ctx.finishedOnEdge.has(`${ns}/${name}`) && finished(dm, machine)) {
     // The VIP closes with the last kube-apiserver; a finished control plane machine brings it back too.
     if (controlPlane && !ctx.vip.isOpen(ns, clusterName) && devCluster) ctx.enqueue("DevCluster", ns, devCluster.metadata.name);
     return {};
@@ -148,7 +151,7 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
   if (em.ready && machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] === undefined) {
     await ctx.kube.patch(MACHINE, ns, machine.metadata.name, { metadata: { annotations: { [BOOTSTRAPPED_ANNOTATION]: "" } } });
   }
-  if (em.ready && !em.nextTransitionAt) ctx.finishedOnEdge.add(dm.metadata.uid!);
+  if (em.ready && !em.nextTransitionAt) ctx.finishedOnEdge.add(`${ns}/${name}`);
 
   if (em.nextTransitionAt) {
     const due = Date.parse(em.nextTransitionAt) - Date.now() + TRANSITION_SLACK_MS;
@@ -209,7 +212,7 @@ async function readEdgeMachine(ctx: ReconcileContext, dm: KubeObject, cluster: s
 async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
   const ns = dm.metadata.namespace!;
   const name = dm.metadata.name;
-  ctx.finishedOnEdge.delete(dm.metadata.uid!);
+  ctx.finishedOnEdge.delete(`${ns}/${name}`);
   if (!dm.metadata.finalizers?.includes(MACHINE_FINALIZER)) return {};
   if (clusterName) {
     let apiServers: number;
