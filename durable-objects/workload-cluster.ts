@@ -1,38 +1,39 @@
 // The WorkloadCluster Durable Object: one fake workload cluster, its state in this DO's SQLite.
 //
-// Lifecycle: a DO instance exists for every name the worker routes to, but the cluster exists only
-// after `PUT /_admin/cluster` wrote the `meta` row `created`. Until then every request answers
-// 404 and nothing is written (the constructor only reads sqlite_master). Idle DOs are evicted after
-// ~10 s; the constructor rebuilds the API server from SQLite, so nothing lives only in memory.
+// Two doors, and only two:
+//  - `fetch` serves the cluster's Kubernetes API and nothing else. The worker is its only caller; it
+//    names the cluster and, for a cluster token, the presented token's digest in headers, and the DO
+//    checks those before anything else: a digest it did not mint gets 401, whatever the path. No path
+//    reaches admin code.
+//  - The admin side is typed RPC methods (`createCluster`, `describeCluster`, `putMachine`, ...), called
+//    by the worker's admin API only after it has authenticated a tenant token. Each takes the cluster's
+//    identity, answers an `AdminReply` (status + JSON body, a `Status` on failure) and never throws.
 //
-// Extension points (for machines/etcd, implemented later in this file or a subclass):
-//  - `adminExtension(request, url)`: called for `/_admin/*` paths other than `/_admin/cluster`
-//    when the cluster exists (the worker maps `/admin/clusters/:ns/:name/machines...` to
-//    `/_admin/machines...` and `.../etcd...` to `/_admin/etcd...`). Return a Response, or
-//    undefined for "not mine" (answered 404 Status).
-//  - `onAlarm`: set it to a function and `alarm()` runs it (use `ctx.storage.setAlarm` to schedule;
-//    alarms survive eviction, timers do not). Deleting the cluster cancels the alarm.
-//  - `onDelete`: called before the storage is wiped on cluster deletion.
-//  - `this.api` (the ApiServer), `this.persistence` (its SQLite tables plus meta), `this.info`.
+// Lifecycle: a DO instance exists for every name the worker routes to, but the cluster exists only
+// after `createCluster` wrote the `meta` row `created`. Until then every call answers 404 and nothing
+// is written (the constructor only reads sqlite_master). Idle DOs are evicted after ~10 s; the
+// constructor rebuilds the API server from SQLite, so nothing lives only in memory.
 //
 // Ephemeral clusters: an optional expiry (durable-objects/ttl.ts) is one more source of the shared
-// alarm; at expiry the cluster is wiped exactly like `DELETE /_admin/cluster` and its tenant-directory
-// row removed. Every request first checks the expiry too, so a cluster whose alarm was missed (edge
-// down at the time) is gone before it could answer. Per-cluster token digests live in
-// durable-objects/cluster-tokens.ts; the worker passes a presented token's digest in a header and
-// this DO verifies it. The tenant's maxObjectsPerCluster is enforced here before creating requests.
+// alarm; at expiry the cluster is wiped exactly like `deleteCluster` and its tenant-directory row
+// removed. Every call first checks the expiry too, so a cluster whose alarm was missed (edge down at
+// the time) is gone before it could answer. Per-cluster token digests live in
+// durable-objects/cluster-tokens.ts. The tenant's maxObjectsPerCluster is enforced here before creating requests.
 import { DurableObject } from "cloudflare:workers";
 import { ApiServer } from "./apiserver/server.js";
+import { statusBody as successBody } from "./apiserver/status.js";
+import { ApiError } from "./apiserver/types.js";
 import { SqlitePersistence } from "./sqlite-persistence.js";
-import { ClusterMachines } from "./machines/controller.js";
+import { ClusterMachines, type MachineJson } from "./machines/controller.js";
 import { SqliteMachineStore } from "./machines-sqlite.js";
 import { SqliteEtcdStore } from "./etcd-sqlite.js";
+import type { EtcdStateJson } from "./etcd/members.js";
 import { ClusterExpiry, EXPIRY_ALARM } from "./ttl.js";
 import { ClusterTokenStore } from "./cluster-tokens.js";
-import { TOKEN_DIGEST_HEADER } from "../worker/cluster-tokens.js";
+import { TOKEN_DIGEST_HEADER, type ClusterId } from "../worker/cluster-tokens.js";
 import { limitsFor } from "../worker/limits.js";
 import { CLUSTER_HEADER, maxBodyBytes, type Env } from "../worker/env.js";
-import { clusterNotFound, json, statusResponse } from "../worker/status.js";
+import { ADMIN_GROUP, clusterNotFound, statusBody, statusResponse } from "../worker/status.js";
 
 export const DEFAULT_KUBERNETES_VERSION = "v1.32.0";
 
@@ -45,7 +46,7 @@ export interface ClusterInfo {
   labels: Record<string, string>;
 }
 
-/** Body of `PUT /_admin/cluster` (validated by the worker's admin API). */
+/** Body of `createCluster` (validated by the worker's admin API). */
 export interface CreateClusterRequest {
   kubernetesVersion?: string;
   labels?: Record<string, string>;
@@ -53,13 +54,45 @@ export interface CreateClusterRequest {
   ttlSeconds?: number | null;
 }
 
+export interface ClusterDescription {
+  tenant: string;
+  namespace: string;
+  name: string;
+  createdAt: string;
+  kubernetesVersion: string;
+  labels: Record<string, string>;
+  expiresAt?: string;
+  resourceVersion: string;
+  objectCount: number;
+}
+
+/** A Kubernetes `Status` as an admin RPC returns it (every field serializable over RPC). */
+export interface AdminStatus {
+  kind: string;
+  apiVersion: string;
+  metadata: Record<string, never>;
+  status: string;
+  message?: string;
+  reason?: string;
+  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason?: string; message?: string; field?: string }> };
+  code: number;
+}
+
+/** What an admin RPC answers: the HTTP status the worker replies with, and the JSON body (a `Status` on failure). */
+export interface AdminReply<T = unknown> {
+  status: number;
+  body: T | AdminStatus;
+}
+
+function failure(code: number, message: string, reason: string, details?: Record<string, unknown>): AdminStatus {
+  return statusBody(code, message, reason, details) as AdminStatus;
+}
+
 export class WorkloadCluster extends DurableObject<Env> {
   protected readonly persistence: SqlitePersistence;
   protected api: ApiServer | undefined;
   protected info: ClusterInfo | undefined;
   protected machines: ClusterMachines | undefined;
-  protected onAlarm?: () => Promise<void>;
-  protected onDelete?: () => Promise<void>;
   /** The DO has a single alarm: each source's next deadline (epoch ms) is kept here and the earliest is set. */
   private readonly alarmDeadlines = new Map<string, number>();
   protected readonly expiry: ClusterExpiry;
@@ -121,20 +154,20 @@ export class WorkloadCluster extends DurableObject<Env> {
     });
   }
 
+  /** The Kubernetes API of this cluster; the caller is checked first (see the file comment). */
   override async fetch(request: Request): Promise<Response> {
     const url = new URL(request.url);
     try {
       if (this.api && this.expiry.isExpired(Date.now())) await this.expire();
-      if (url.pathname === "/_admin/cluster") return await this.adminCluster(request);
-      if (!this.api || !this.info) return clusterNotFound(clusterNameFromHeader(request));
-      if (url.pathname === "/_admin/tokens") return await this.mintToken(request);
-      if (url.pathname.startsWith("/_admin/")) {
-        return (await this.adminExtension(request, url)) ?? statusResponse(404, `admin path ${url.pathname} not found`, "NotFound");
-      }
+      const caller = parseClusterHeader(request);
+      // A deleted or expired cluster answers 404 to every caller (the README promises an old kubeconfig
+      // a NotFound); it holds nothing a forged token could read.
+      if (!this.api || !this.info) return clusterNotFound(caller?.name ?? "");
       const digest = request.headers.get(TOKEN_DIGEST_HEADER);
       if (digest !== null && !this.tokens.verify(digest)) {
         return statusResponse(401, "this cluster token is not valid for this cluster (revoked or never issued)", "Unauthorized");
       }
+      if (!caller || !sameCluster(caller, this.info)) return statusResponse(403, "this request does not name this cluster", "Forbidden");
       const refused = await this.objectLimit(request, url);
       if (refused) return refused;
       return await this.api.handle(request);
@@ -144,34 +177,111 @@ export class WorkloadCluster extends DurableObject<Env> {
     }
   }
 
-  /** Hook for machines/etcd admin routes; see the file comment. */
-  protected async adminExtension(request: Request, url: URL): Promise<Response | undefined> {
-    return this.machines?.handleAdmin(request, url);
-  }
-
   override async alarm(): Promise<void> {
     if (!this.api) return; // a deleted cluster's late alarm
     if (this.expiry.isExpired(Date.now())) return this.expire();
     this.machines?.onAlarm();
-    await this.onAlarm?.();
   }
 
-  private async adminCluster(request: Request): Promise<Response> {
-    switch (request.method) {
-      case "GET":
-        return this.info && this.api ? json(this.describe()) : clusterNotFound(clusterNameFromHeader(request));
-      case "PUT":
-        return this.create(request);
-      case "PATCH":
-        return this.extend(request);
-      case "DELETE":
-        return this.destroy(request);
-      default:
-        return statusResponse(405, `method ${request.method} not allowed`, "MethodNotAllowed");
+  // ---- admin RPC: called by worker/admin.ts only, after it authenticated a tenant token ----
+
+  /** Creates the cluster (201, with a per-cluster token shown only this once) or answers the existing one (200). */
+  async createCluster(id: ClusterId, body: CreateClusterRequest): Promise<AdminReply<ClusterDescription & { token?: string }>> {
+    return this.reply(id, { allowMissing: true }, () => this.create(id, body));
+  }
+
+  async describeCluster(id: ClusterId): Promise<AdminReply<ClusterDescription>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.describe() }));
+  }
+
+  /** The cluster expires ttlSeconds from now (null: never); the worker checked it against the tenant's limit. */
+  async setClusterTtl(id: ClusterId, ttlSeconds: number | null): Promise<AdminReply<ClusterDescription>> {
+    return this.reply(id, {}, () => {
+      this.scheduleAlarm(EXPIRY_ALARM, this.expiry.setTtl(ttlSeconds, Date.now()));
+      return { status: 200, body: this.describe() };
+    });
+  }
+
+  async deleteCluster(id: ClusterId): Promise<AdminReply<AdminStatus>> {
+    return this.reply(id, {}, async () => {
+      const gone = this.describe();
+      await this.wipe();
+      return { status: 200, body: successBody(200, "", "", { name: gone.name, group: ADMIN_GROUP, kind: "clusters" }) as unknown as AdminStatus };
+    });
+  }
+
+  /** Another per-cluster token; only its digest is kept. */
+  async mintClusterToken(id: ClusterId): Promise<AdminReply<{ token: string }>> {
+    return this.reply(id, {}, async () => {
+      const token = await this.tokens.mint(this.info!, new Date());
+      if (!token) throw new ApiError(429, "TooManyRequests", "this cluster already has the maximum number of tokens; delete and recreate it");
+      return { status: 201, body: { token } };
+    });
+  }
+
+  async listMachines(id: ClusterId): Promise<AdminReply<{ items: MachineJson[]; apiServers: number }>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.listMachines() }));
+  }
+
+  async getMachine(id: ClusterId, name: string): Promise<AdminReply<MachineJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.getMachine(name) }));
+  }
+
+  /** Creates (201) or confirms (200) a machine; the spec is validated by ClusterMachines. */
+  async putMachine(id: ClusterId, name: string, spec: Record<string, unknown>): Promise<AdminReply<MachineJson>> {
+    return this.reply(id, {}, () => {
+      const { created, machine } = this.machines!.putMachine(name, spec);
+      return { status: created ? 201 : 200, body: machine };
+    });
+  }
+
+  async deleteMachine(id: ClusterId, name: string): Promise<AdminReply<{ apiServers: number }>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.removeMachine(name) }));
+  }
+
+  async etcdState(id: ClusterId): Promise<AdminReply<EtcdStateJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.etcdState() }));
+  }
+
+  async etcdFaults(id: ClusterId): Promise<AdminReply<EtcdStateJson["faults"]>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.etcdState().faults }));
+  }
+
+  async moveEtcdLeader(id: ClusterId, body: Record<string, unknown>): Promise<AdminReply<EtcdStateJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.moveEtcdLeader(body) }));
+  }
+
+  async removeEtcdMember(id: ClusterId, body: Record<string, unknown>): Promise<AdminReply<EtcdStateJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.removeEtcdMember(body) }));
+  }
+
+  async setEtcdFaults(id: ClusterId, body: Record<string, unknown>): Promise<AdminReply<EtcdStateJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.machines!.setEtcdFaults(body) }));
+  }
+
+  /**
+   * Runs one admin call: an expired cluster is wiped first; a missing cluster (unless creating) or one
+   * whose stored identity is not `id` answers 404; an ApiError becomes its Status, anything else a
+   * logged 500 Status without a stack.
+   */
+  private async reply<T>(
+    id: ClusterId,
+    opts: { allowMissing?: boolean },
+    fn: () => AdminReply<T> | Promise<AdminReply<T>>,
+  ): Promise<AdminReply<T>> {
+    try {
+      if (this.api && this.expiry.isExpired(Date.now())) await this.expire();
+      const exists = Boolean(this.api && this.info);
+      if (exists ? !sameCluster(id, this.info!) : !opts.allowMissing) return notFoundReply(id);
+      return await fn();
+    } catch (err) {
+      if (err instanceof ApiError) return { status: err.code, body: failure(err.code, err.message, err.reason, err.details) };
+      console.error("WorkloadCluster admin error", `${id.tenant}/${id.namespace}/${id.name}`, err);
+      return { status: 500, body: failure(500, `internal error: ${(err as Error)?.message ?? String(err)}`, "InternalError") };
     }
   }
 
-  describe() {
+  describe(): ClusterDescription {
     const info = this.info!;
     return {
       tenant: info.tenant,
@@ -184,22 +294,6 @@ export class WorkloadCluster extends DurableObject<Env> {
       resourceVersion: String(this.api!.resourceVersion),
       objectCount: this.api!.countObjects(),
     };
-  }
-
-  /** PATCH /_admin/cluster {ttlSeconds}: expire ttlSeconds from now (null: never). Validated by the worker. */
-  private async extend(request: Request): Promise<Response> {
-    if (!this.info || !this.api) return clusterNotFound(clusterNameFromHeader(request));
-    const body = JSON.parse((await request.text()) || "{}") as { ttlSeconds?: number | null };
-    this.scheduleAlarm(EXPIRY_ALARM, this.expiry.setTtl(body.ttlSeconds ?? null, Date.now()));
-    return json(this.describe());
-  }
-
-  /** POST /_admin/tokens: another per-cluster token; only its digest is kept. */
-  private async mintToken(request: Request): Promise<Response> {
-    if (request.method !== "POST") return statusResponse(405, `method ${request.method} not allowed`, "MethodNotAllowed");
-    const token = await this.tokens.mint(this.info!, new Date());
-    if (!token) return statusResponse(429, "this cluster already has the maximum number of tokens; delete and recreate it", "TooManyRequests");
-    return json({ token }, 201);
   }
 
   /**
@@ -227,27 +321,21 @@ export class WorkloadCluster extends DurableObject<Env> {
     );
   }
 
-  private async create(request: Request): Promise<Response> {
-    const id = parseClusterHeader(request);
-    if (!id) return statusResponse(400, `missing ${CLUSTER_HEADER} header`, "BadRequest");
-    const text = await request.text();
-    const body = (text ? JSON.parse(text) : {}) as CreateClusterRequest;
+  private async create(id: ClusterId, body: CreateClusterRequest): Promise<AdminReply<ClusterDescription & { token?: string }>> {
     if (this.info && this.api) {
       if (body.kubernetesVersion && body.kubernetesVersion !== this.info.kubernetesVersion) {
-        return statusResponse(
-          409,
-          `cluster "${this.info.name}" already exists with kubernetesVersion ${this.info.kubernetesVersion}`,
-          "Conflict",
-        );
+        throw new ApiError(409, "Conflict", `cluster "${this.info.name}" already exists with kubernetesVersion ${this.info.kubernetesVersion}`);
       }
       if (body.labels && JSON.stringify(body.labels) !== JSON.stringify(this.info.labels)) {
         this.info = { ...this.info, labels: body.labels };
         this.persistence.setMeta("created", JSON.stringify(this.info));
       }
-      return json(this.describe(), 200);
+      return { status: 200, body: this.describe() };
     }
     const info: ClusterInfo = {
-      ...id,
+      tenant: id.tenant,
+      namespace: id.namespace,
+      name: id.name,
       createdAt: new Date().toISOString(),
       kubernetesVersion: body.kubernetesVersion ?? DEFAULT_KUBERNETES_VERSION,
       labels: body.labels ?? {},
@@ -262,17 +350,10 @@ export class WorkloadCluster extends DurableObject<Env> {
     if (body.ttlSeconds) this.scheduleAlarm(EXPIRY_ALARM, this.expiry.setTtl(body.ttlSeconds, Date.parse(info.createdAt)));
     // The per-cluster token is in this answer only (the caller writes it into a kubeconfig).
     const token = await this.tokens.mint(info, new Date());
-    return json({ ...this.describe(), token }, 201);
+    return { status: 201, body: { ...this.describe(), token } };
   }
 
-  private async destroy(request: Request): Promise<Response> {
-    if (!this.info || !this.api) return clusterNotFound(clusterNameFromHeader(request));
-    const gone = this.describe();
-    await this.wipe();
-    return json({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Success", details: { name: gone.name, group: "capim-edge.dev", kind: "clusters" } });
-  }
-
-  /** TTL reached: wipe like DELETE, then drop the tenant-directory row (the admin DELETE does that itself). */
+  /** TTL reached: wipe like deleteCluster, then drop the tenant-directory row (the admin DELETE does that itself). */
   private async expire(): Promise<void> {
     const { tenant, namespace, name } = this.info!;
     await this.wipe();
@@ -287,7 +368,6 @@ export class WorkloadCluster extends DurableObject<Env> {
 
   /** Deletes the whole cluster state (objects, machines, etcd, expiry, tokens) and the alarm. */
   private async wipe(): Promise<void> {
-    await this.onDelete?.();
     this.machines?.deleteAll();
     this.machines = undefined;
     this.alarmDeadlines.clear();
@@ -301,12 +381,20 @@ export class WorkloadCluster extends DurableObject<Env> {
   }
 }
 
-function parseClusterHeader(request: Request): { tenant: string; namespace: string; name: string } | undefined {
+/** The caller the worker named in CLUSTER_HEADER (`tenant/namespace/name`). */
+function parseClusterHeader(request: Request): ClusterId | undefined {
   const parts = (request.headers.get(CLUSTER_HEADER) ?? "").split("/");
   if (parts.length !== 3 || parts.some((p) => !p)) return undefined;
   return { tenant: parts[0], namespace: parts[1], name: parts[2] };
 }
 
-function clusterNameFromHeader(request: Request): string {
-  return parseClusterHeader(request)?.name ?? "";
+function sameCluster(a: ClusterId, b: ClusterId): boolean {
+  return a.tenant === b.tenant && a.namespace === b.namespace && a.name === b.name;
+}
+
+function notFoundReply(id: ClusterId): AdminReply<never> {
+  return {
+    status: 404,
+    body: failure(404, `clusters.${ADMIN_GROUP} "${id.name}" not found`, "NotFound", { name: id.name, group: ADMIN_GROUP, kind: "clusters" }),
+  };
 }

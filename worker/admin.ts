@@ -6,14 +6,18 @@
 //   POST   /admin/clusters/:ns/:name/tokens -> 201 {token}: another per-cluster token
 //   DELETE /admin/clusters/:ns/:name   -> 200 Status Success / 404 (revokes the cluster's tokens)
 //   GET    /admin/clusters             -> {items: [{namespace, name, tenant, createdAt, expiresAt?, kubernetesVersion}]}
+//   GET    /admin/clusters/:ns/:name/machines            -> {items, apiServers}
+//   PUT|GET|DELETE /admin/clusters/:ns/:name/machines/:machine
+//   GET    /admin/clusters/:ns/:name/etcd                -> etcd state; GET|PUT .../etcd/faults;
+//   POST   /admin/clusters/:ns/:name/etcd/move-leader {targetId}, .../etcd/remove-member {id}
 // Tenant limits (worker/limits.ts): 429 when maxClusters is reached, 422 for a TTL above maxTtlSeconds.
-//   *      /admin/clusters/:ns/:name/{machines,etcd}... -> the cluster DO at /_admin/{machines,etcd}...
+// Every route calls one typed RPC method of the cluster's DO (see durable-objects/workload-cluster.ts);
+// the DO has no URL for any of this, so only a tenant token that passed this router reaches it.
 import { Hono, type Context } from "hono";
 import type { HonoEnv } from "./context.js";
-import { CLUSTER_HEADER } from "./env.js";
 import { json, statusResponse } from "./status.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
-import type { CreateClusterRequest } from "../durable-objects/workload-cluster.js";
+import type { AdminReply, CreateClusterRequest } from "../durable-objects/workload-cluster.js";
 import { limitsFor } from "./limits.js";
 import { invalidTtl } from "../durable-objects/ttl.js";
 
@@ -35,7 +39,7 @@ admin.get("/clusters", async (c) => {
   const expired = await dir.expired(Date.now());
   if (expired.length) {
     const wake = Promise.all(
-      expired.map((ref) => clusterStub(c, { ...ref, tenant }).fetch(doRequest(c, { ...ref, tenant }, "/_admin/cluster", { method: "GET" })).catch(() => {})),
+      expired.map((ref) => clusterStub(c, { ...ref, tenant }).describeCluster({ ...ref, tenant }).catch(() => {})),
     );
     c.executionCtx.waitUntil(wake);
   }
@@ -65,11 +69,9 @@ function directory(c: Context<HonoEnv>) {
   return ns.get(ns.idFromName(c.var.principal.tenant));
 }
 
-function doRequest(c: Context<HonoEnv>, ref: Ref, path: string, init: RequestInit = {}): Request {
-  const url = new URL(c.req.url);
-  const headers = new Headers(init.headers);
-  headers.set(CLUSTER_HEADER, `${ref.tenant}/${ref.namespace}/${ref.name}`);
-  return new Request(new URL(path + url.search, url.origin), { ...init, headers, redirect: "manual" });
+/** The worker's answer to an admin RPC's reply. */
+function send(reply: AdminReply): Response {
+  return json(reply.body, reply.status);
 }
 
 function validateCreate(body: unknown): CreateClusterRequest | string {
@@ -91,9 +93,14 @@ function validateCreate(body: unknown): CreateClusterRequest | string {
   };
 }
 
-/** Reads an optional JSON object body; a string is the 400 message. */
+/** Admin bodies are tiny; a larger one is refused before it is read. */
+const MAX_ADMIN_BODY = 64 * 1024;
+
+/** Reads an optional JSON body; a string is the 400 message. */
 async function readBody(c: Context<HonoEnv>): Promise<unknown> {
+  if (Number(c.req.header("content-length") ?? 0) > MAX_ADMIN_BODY) return `the request body is larger than ${MAX_ADMIN_BODY} bytes`;
   const text = await c.req.text();
+  if (text.length > MAX_ADMIN_BODY) return `the request body is larger than ${MAX_ADMIN_BODY} bytes`;
   if (!text.trim()) return {};
   try {
     return JSON.parse(text);
@@ -120,29 +127,27 @@ admin.put("/clusters/:ns/:name", async (c) => {
   const dir = directory(c);
   const reserved = await dir.reserve(ref.namespace, ref.name, limits.maxClusters, Date.now());
   if (reserved === "full") return tooManyClusters(limits.maxClusters);
-  let res: Response;
+  let reply: AdminReply;
   try {
-    res = await clusterStub(c, ref).fetch(
-      doRequest(c, ref, "/_admin/cluster", { method: "PUT", body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
-    );
+    reply = await clusterStub(c, ref).createCluster(ref, body);
   } catch (e) {
     if (reserved === "reserved") await dir.release(ref.namespace, ref.name);
     throw e;
   }
-  if (res.status === 200 || res.status === 201) {
-    const info = (await res.clone().json()) as { createdAt: string; kubernetesVersion: string; expiresAt?: string };
+  if (reply.status === 200 || reply.status === 201) {
+    const info = reply.body as { createdAt: string; kubernetesVersion: string; expiresAt?: string };
     // Recorded after the DO committed; on failure the next (idempotent) PUT records it again.
     await dir.record({ namespace: ref.namespace, name: ref.name, createdAt: info.createdAt, kubernetesVersion: info.kubernetesVersion, expiresAt: info.expiresAt });
   } else if (reserved === "reserved") {
     await dir.release(ref.namespace, ref.name);
   }
-  return res;
+  return send(reply);
 });
 
 admin.get("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  return clusterStub(c, ref).fetch(doRequest(c, ref, "/_admin/cluster", { method: "GET" }));
+  return send(await clusterStub(c, ref).describeCluster(ref));
 });
 
 // Extend (or shorten, or remove) the TTL: the cluster expires ttlSeconds from now.
@@ -157,44 +162,123 @@ admin.patch("/clusters/:ns/:name", async (c) => {
   if (!("ttlSeconds" in parsed)) return statusResponse(400, "ttlSeconds: required (a number of seconds, or null for no expiry)", "BadRequest");
   const badTtl = invalidTtl(ttlSeconds, limitsFor(c.env, ref.tenant).maxTtlSeconds);
   if (badTtl) return statusResponse(422, `cluster "${ref.name}" is invalid: ${badTtl}`, "Invalid");
-  const res = await clusterStub(c, ref).fetch(
-    doRequest(c, ref, "/_admin/cluster", { method: "PATCH", body: JSON.stringify({ ttlSeconds }), headers: { "content-type": "application/json" } }),
-  );
-  if (res.status === 200) {
-    const info = (await res.clone().json()) as { expiresAt?: string };
+  const reply = await clusterStub(c, ref).setClusterTtl(ref, (ttlSeconds as number | null | undefined) ?? null);
+  if (reply.status === 200) {
+    const info = reply.body as { expiresAt?: string };
     await directory(c).setExpiry(ref.namespace, ref.name, info.expiresAt);
   }
-  return res;
+  return send(reply);
 });
 
 // Another per-cluster token (e.g. `capim-edge cluster kubeconfig`); the token is in the answer only.
 admin.post("/clusters/:ns/:name/tokens", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  return clusterStub(c, ref).fetch(doRequest(c, ref, "/_admin/tokens", { method: "POST" }));
+  return send(await clusterStub(c, ref).mintClusterToken(ref));
 });
 
 admin.delete("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  const res = await clusterStub(c, ref).fetch(doRequest(c, ref, "/_admin/cluster", { method: "DELETE" }));
+  const reply = await clusterStub(c, ref).deleteCluster(ref);
   // Also forget a directory entry whose DO is already gone (404), so listings heal.
-  if (res.status === 200 || res.status === 404) await directory(c).remove(ref.namespace, ref.name);
-  return res;
+  if (reply.status === 200 || reply.status === 404) await directory(c).remove(ref.namespace, ref.name);
+  return send(reply);
 });
 
-// Machines and etcd admin routes live inside the cluster DO (its adminExtension hook).
-admin.all("/clusters/:ns/:name/:area{machines|etcd}/*", forwardExtension);
-admin.all("/clusters/:ns/:name/:area{machines|etcd}", forwardExtension);
+// Machines and the fake etcd: each route is one typed call of the cluster DO.
 
-async function forwardExtension(c: Context<HonoEnv>): Promise<Response> {
+/** The `:machine` path parameter, validated as the DO would name a Node (400 Status otherwise). */
+function machineName(c: Context<HonoEnv>): string | Response {
+  const name = c.req.param("machine") ?? "";
+  if (!name || name.length > 253) return statusResponse(400, "the machine name in the path must be 1-253 characters", "BadRequest");
+  return name;
+}
+
+/** A required JSON object body for the machine and etcd calls; a Response is the 400. */
+async function objectBody(c: Context<HonoEnv>): Promise<Record<string, unknown> | Response> {
+  const parsed = await readBody(c);
+  if (typeof parsed === "string") return statusResponse(400, parsed, "BadRequest");
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "the request body must be a JSON object", "BadRequest");
+  return parsed as Record<string, unknown>;
+}
+
+admin.get("/clusters/:ns/:name/machines", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  const parts = new URL(c.req.url).pathname.split("/"); // "", admin, clusters, ns, name, area, ...
-  const rest = "/_admin/" + parts.slice(5).join("/");
-  const raw = c.req.raw;
-  const headers = new Headers(raw.headers);
-  headers.delete("authorization");
-  const hasBody = raw.method !== "GET" && raw.method !== "HEAD";
-  return clusterStub(c, ref).fetch(doRequest(c, ref, rest, { method: raw.method, headers, body: hasBody ? await raw.arrayBuffer() : undefined }));
+  return send(await clusterStub(c, ref).listMachines(ref));
+});
+
+admin.get("/clusters/:ns/:name/machines/:machine", async (c) => {
+  const ref = clusterRef(c);
+  const name = machineName(c);
+  if (ref instanceof Response) return ref;
+  if (name instanceof Response) return name;
+  return send(await clusterStub(c, ref).getMachine(ref, name));
+});
+
+admin.put("/clusters/:ns/:name/machines/:machine", async (c) => {
+  const ref = clusterRef(c);
+  const name = machineName(c);
+  if (ref instanceof Response) return ref;
+  if (name instanceof Response) return name;
+  const body = await objectBody(c);
+  if (body instanceof Response) return body;
+  return send(await clusterStub(c, ref).putMachine(ref, name, body));
+});
+
+admin.delete("/clusters/:ns/:name/machines/:machine", async (c) => {
+  const ref = clusterRef(c);
+  const name = machineName(c);
+  if (ref instanceof Response) return ref;
+  if (name instanceof Response) return name;
+  return send(await clusterStub(c, ref).deleteMachine(ref, name));
+});
+
+admin.get("/clusters/:ns/:name/etcd", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  return send(await clusterStub(c, ref).etcdState(ref));
+});
+
+admin.get("/clusters/:ns/:name/etcd/faults", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  return send(await clusterStub(c, ref).etcdFaults(ref));
+});
+
+admin.put("/clusters/:ns/:name/etcd/faults", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  const body = await objectBody(c);
+  if (body instanceof Response) return body;
+  return send(await clusterStub(c, ref).setEtcdFaults(ref, body));
+});
+
+admin.post("/clusters/:ns/:name/etcd/move-leader", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  const body = await objectBody(c);
+  if (body instanceof Response) return body;
+  return send(await clusterStub(c, ref).moveEtcdLeader(ref, body));
+});
+
+admin.post("/clusters/:ns/:name/etcd/remove-member", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  const body = await objectBody(c);
+  if (body instanceof Response) return body;
+  return send(await clusterStub(c, ref).removeEtcdMember(ref, body));
+});
+
+// A known admin path with a method it does not serve: 405; any other path below machines/etcd: 404.
+const KNOWN_SUBPATHS = /^\/admin\/clusters\/[^/]+\/[^/]+\/(machines(\/[^/]+)?|etcd(\/(faults|move-leader|remove-member))?)$/;
+admin.all("/clusters/:ns/:name/:area{machines|etcd}/*", (c) => unserved(c));
+admin.all("/clusters/:ns/:name/:area{machines|etcd}", (c) => unserved(c));
+
+function unserved(c: Context<HonoEnv>): Response {
+  if (KNOWN_SUBPATHS.test(new URL(c.req.url).pathname)) {
+    return statusResponse(405, "the server does not allow this method on the requested resource", "MethodNotAllowed");
+  }
+  return statusResponse(404, "the server could not find the requested resource", "NotFound");
 }

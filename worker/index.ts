@@ -8,6 +8,7 @@ import { CLUSTER_HEADER, maxBodyBytes } from "./env.js";
 import { limitsFor } from "./limits.js";
 import { TOKEN_DIGEST_HEADER } from "./cluster-tokens.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
+import { rawPath, unsafePath } from "./paths.js";
 import { statusResponse } from "./status.js";
 import { isWatchRequest, uncompressedStream } from "./streaming.js";
 
@@ -39,6 +40,9 @@ app.use("*", async (c, next) => {
   const principal = await authenticate(c.req.raw, c.env);
   if (!principal) return statusResponse(401, "Unauthorized", "Unauthorized");
   c.set("principal", principal);
+  // Paths are checked once, here, before any route matches (see worker/paths.ts).
+  const unsafe = unsafePath(rawPath(c.req.url));
+  if (unsafe) return statusResponse(400, unsafe, "BadRequest");
   // Reject a declared oversize body before forwarding it (the tenant's limit, at most the edge-wide
   // one); chunked bodies are limited by the DO to the edge-wide limit.
   const length = c.req.header("content-length");
@@ -53,7 +57,7 @@ app.route("/admin", admin);
 
 app.all("/clusters/*", async (c) => {
   const url = new URL(c.req.url);
-  const parts = url.pathname.split("/"); // "", "clusters", ns, name, ...rest
+  const parts = rawPath(c.req.url).split("/"); // "", "clusters", ns, name, ...rest (checked by unsafePath)
   if (parts.length < 4 || !parts[2] || !parts[3]) return notFound();
   const namespace = decodeSegment(parts[2]);
   const name = decodeSegment(parts[3]);
@@ -65,22 +69,26 @@ app.all("/clusters/*", async (c) => {
     return statusResponse(403, `this token cannot access cluster ${namespace}/${name}`, "Forbidden");
   }
   const rest = "/" + parts.slice(4).join("/");
-  // `/_admin/*` inside the DO is reached only through the admin API.
-  if (rest === "/_admin" || rest.startsWith("/_admin/")) return notFound();
+  // workerd resolves raw `.`/`..` segments before the worker runs (`configmaps/.` arrives as
+  // `configmaps/`), so a trailing slash below the cluster's root is refused: it never names an object.
+  if (rest !== "/" && rest.endsWith("/")) return statusResponse(400, "the request path has a trailing '/' (or a '.' or '..' segment)", "BadRequest");
+  // The DO sees exactly the path the client sent below the cluster prefix; a clean path parses to itself.
+  const target = new URL(url.origin + rest + url.search);
+  if (target.pathname !== rest) return statusResponse(400, "the request path is not in normal form", "BadRequest");
 
   const raw = c.req.raw;
   const headers = new Headers(raw.headers);
   headers.delete("authorization");
+  // Only the worker speaks in x-capim-* headers: the caller's cluster, and the digest of a presented
+  // cluster token, which the DO checks against the digests it minted before serving anything.
+  for (const h of [...headers.keys()]) if (h.startsWith("x-capim-")) headers.delete(h);
   headers.set(CLUSTER_HEADER, `${principal.tenant}/${namespace}/${name}`);
-  // Only the worker may say which cluster token was presented; the DO checks it against its digests.
-  headers.delete(TOKEN_DIGEST_HEADER);
   if (principal.cluster) headers.set(TOKEN_DIGEST_HEADER, principal.cluster.tokenDigest);
   const hasBody = raw.method !== "GET" && raw.method !== "HEAD";
   const ns = c.env.WORKLOAD_CLUSTER;
   const stub = ns.get(ns.idFromName(`${principal.tenant}/${namespace}/${name}`));
   // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
   // stream included) is returned unbuffered.
-  const target = new URL(rest + url.search, url.origin);
   const res = await stub.fetch(
     new Request(target, {
       method: raw.method,

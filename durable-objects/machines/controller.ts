@@ -1,17 +1,15 @@
 // ClusterMachines: the fake machines of one workload cluster. It owns their timelines (stored in a
 // MachineStore), performs each step's effects on the cluster's API (Node, static pods, kubeadm
 // objects) and on the fake etcd membership, keeps the Durable Object's single alarm at the earliest
-// pending due time, and serves the admin API /_admin/machines... and /_admin/etcd... .
+// pending due time, and answers the cluster DO's machine and etcd admin calls (typed methods).
 //
 // Durability: every change is written to the stores before the response (or the alarm handler)
 // returns; nothing lives only in memory, so a new ClusterMachines over the same stores (after an
 // eviction) continues where the old one stopped. Step effects are create-if-missing and marking a
 // step done comes after them, so re-running a step after a crash neither duplicates nor fails.
 // Any admin call also catches up on overdue steps, so a late alarm is never observable.
-import { jsonResponse } from "../apiserver/status.js";
 import { ApiError } from "../apiserver/types.js";
-import { handleEtcdAdmin, methodNotAllowed, notFoundPath, readJsonObject, withStatus } from "../etcd/admin.js";
-import { EtcdMembers, type EtcdStateJson, type EtcdStore } from "../etcd/members.js";
+import { EtcdMembers, parseMemberId, type EtcdStateJson, type EtcdStore } from "../etcd/members.js";
 import {
   buildKubeadmObjects,
   buildNamespace,
@@ -97,47 +95,59 @@ export class ClusterMachines {
     this.setAlarm = opts.setAlarm;
   }
 
-  /** Serves /_admin/machines... and /_admin/etcd...; undefined for any other path. */
-  async handleAdmin(request: Request, url: URL): Promise<Response | undefined> {
-    const path = url.pathname.replace(/\/+$/, "");
-    if (path === "/_admin/etcd" || path.startsWith("/_admin/etcd/")) {
-      return withStatus(async () => {
-        this.catchUp();
-        return (await handleEtcdAdmin(request, url, this.members, () => this.api.resourceVersion))!;
-      });
-    }
-    if (path !== "/_admin/machines" && !path.startsWith("/_admin/machines/")) return undefined;
-    return withStatus(async () => {
-      this.catchUp();
-      const rest = path.slice("/_admin/machines".length);
-      if (rest === "") {
-        if (request.method !== "GET") throw methodNotAllowed();
-        return jsonResponse(200, { items: this.store.list().map((m) => this.toJson(m)), apiServers: this.apiServerCount() });
-      }
-      const segment = rest.slice(1);
-      if (segment.includes("/")) throw notFoundPath();
-      let name: string;
-      try {
-        name = decodeURIComponent(segment);
-      } catch {
-        throw new ApiError(400, "BadRequest", "the machine name in the path is not valid percent-encoding");
-      }
-      switch (request.method) {
-        case "GET": {
-          const rec = this.store.get(name);
-          if (!rec) throw machineNotFound(name);
-          return jsonResponse(200, this.toJson(rec));
-        }
-        case "PUT":
-          return this.put(name, await readJsonObject(request));
-        case "DELETE": {
-          if (!this.deleteMachine(name)) throw machineNotFound(name);
-          return jsonResponse(200, { apiServers: this.apiServerCount() });
-        }
-        default:
-          throw methodNotAllowed();
-      }
-    });
+  // The admin surface, called by the cluster DO's typed RPC methods (never by URL). Each call first
+  // catches up on overdue steps, so a late alarm is never observable; failures throw ApiError.
+
+  listMachines(): { items: MachineJson[]; apiServers: number } {
+    this.catchUp();
+    return { items: this.store.list().map((m) => this.toJson(m)), apiServers: this.apiServerCount() };
+  }
+
+  /** Machine JSON by name; 404 ApiError when there is none. */
+  getMachine(name: string): MachineJson {
+    this.catchUp();
+    const rec = this.store.get(name);
+    if (!rec) throw machineNotFound(name);
+    return this.toJson(rec);
+  }
+
+  /** Creates a machine (or returns the existing one, idempotently); `created` tells which. */
+  putMachine(name: string, body: Record<string, unknown>): { created: boolean; machine: MachineJson } {
+    this.catchUp();
+    return this.put(name, body);
+  }
+
+  /** Deletes a machine and everything its steps created; 404 ApiError when there is none. */
+  removeMachine(name: string): { apiServers: number } {
+    this.catchUp();
+    if (!this.deleteMachine(name)) throw machineNotFound(name);
+    return { apiServers: this.apiServerCount() };
+  }
+
+  etcdState(): EtcdStateJson {
+    this.catchUp();
+    return this.members.state(this.api.resourceVersion);
+  }
+
+  /** `{"targetId": "<decimal>"}`: etcd's MoveLeader. */
+  moveEtcdLeader(body: Record<string, unknown>): EtcdStateJson {
+    this.catchUp();
+    this.members.moveLeader(parseMemberId(body.targetId, "targetId"));
+    return this.members.state(this.api.resourceVersion);
+  }
+
+  /** `{"id": "<decimal>"}`: etcd's MemberRemove. */
+  removeEtcdMember(body: Record<string, unknown>): EtcdStateJson {
+    this.catchUp();
+    this.members.removeMember(parseMemberId(body.id, "id"));
+    return this.members.state(this.api.resourceVersion);
+  }
+
+  /** Replaces the injected etcd faults (`{"alarms"?, "noLeader"?, "unresponsive"?}`). */
+  setEtcdFaults(body: Record<string, unknown>): EtcdStateJson {
+    this.catchUp();
+    this.members.setFaults(body);
+    return this.members.state(this.api.resourceVersion);
   }
 
   /** The DO alarm fired: run every due step, then re-arm for the next one (or clear). */
@@ -146,23 +156,11 @@ export class ClusterMachines {
     this.setAlarm(this.store.nextDueAt());
   }
 
-  etcdState(): EtcdStateJson {
-    this.catchUp();
-    return this.members.state(this.api.resourceVersion);
-  }
-
   /** The cluster is being deleted: forget machines and etcd, clear the alarm. */
   deleteAll(): void {
     this.store.clear();
     this.members.clear();
     this.setAlarm(null);
-  }
-
-  /** Machine JSON by name (for callers inside the DO), after catching up on due steps. */
-  getMachine(name: string): MachineJson | undefined {
-    this.catchUp();
-    const rec = this.store.get(name);
-    return rec ? this.toJson(rec) : undefined;
   }
 
   /** Number of machines whose kube-apiserver pod exists (the VIP answers while > 0). */
@@ -173,7 +171,7 @@ export class ClusterMachines {
       .length;
   }
 
-  private put(name: string, body: Record<string, unknown>): Response {
+  private put(name: string, body: Record<string, unknown>): { created: boolean; machine: MachineJson } {
     if (name.length > MAX_NAME || !DNS1123_SUBDOMAIN.test(name)) {
       throw new ApiError(
         422,
@@ -230,7 +228,7 @@ export class ClusterMachines {
     // bootstrapped: provisioned before (e.g. the management cluster was restored): no waits.
     rec = this.advance(rec, now, bootstrapped);
     this.setAlarm(this.store.nextDueAt());
-    return jsonResponse(created ? 201 : 200, this.toJson(rec));
+    return { created, machine: this.toJson(rec) };
   }
 
   private deleteMachine(name: string): boolean {

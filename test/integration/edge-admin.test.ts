@@ -140,13 +140,13 @@ describe("admin API", () => {
       await expectStatus(await asA(p), 404, "NotFound");
     }
     await expectStatus(await asA("/admin/clusters", { method: "POST", body: "{}" }), 404, "NotFound");
-    // The DO's internal admin paths are not reachable through the Kubernetes route.
+    // The DO has no admin paths: its Kubernetes API answers 404 for them.
     await createCluster({ url: edge.url, token: TOKEN_A }, "ns-adm", "c-int");
     await expectStatus(await asA("/clusters/ns-adm/c-int/_admin/cluster", { method: "DELETE" }), 404, "NotFound");
     expect((await asA("/admin/clusters/ns-adm/c-int")).status).toBe(200);
   });
 
-  it("forwards machines/etcd admin routes to the cluster DO's admin extension", async () => {
+  it("serves machines/etcd admin routes through the cluster DO's typed calls", async () => {
     await createCluster({ url: edge.url, token: TOKEN_A }, "ns-adm", "c-ext");
     // The list of machines comes from inside the DO; an unknown machine is a 404 about the machine,
     // not about the cluster (proves the request reached the extension with the path rewritten).
@@ -160,6 +160,19 @@ describe("admin API", () => {
     expect(etcd.status).not.toBe(401);
     const missing = await expectStatus(await asA("/admin/clusters/ns-adm/no-such/machines"), 404, "NotFound");
     expect(missing.message).toBe('clusters.capim-edge.dev "no-such" not found');
+    // Bodies are parsed by the worker before the call: malformed, not an object, empty.
+    for (const [body, re] of [["{", /not valid JSON/], ["[]", /JSON object/], ["", /version: required/], ["7", /JSON object/]] as const) {
+      const bad = await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/machines/m-0", { method: "PUT", body }), 400, "BadRequest");
+      expect(bad.message).toMatch(re);
+    }
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/machines/m-0", { method: "POST", body: "{}" }), 405, "MethodNotAllowed");
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/machines", { method: "DELETE" }), 405, "MethodNotAllowed");
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/etcd/move-leader"), 405, "MethodNotAllowed");
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/etcd/nothing"), 404, "NotFound");
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/machines/a/b"), 404, "NotFound");
+    await expectStatus(await asA("/admin/clusters/ns-adm/c-ext/machines/%E0%A4%A"), 400, "BadRequest");
+    expect((await asA("/admin/clusters/ns-adm/c-ext/machines")).status).toBe(200);
+    expect((await (await asA("/admin/clusters/ns-adm/c-ext/machines")).json()).items).toEqual([]);
   });
 
   it("does not create a cluster as a side effect of requests to it", async () => {

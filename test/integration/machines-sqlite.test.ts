@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 // The test DO: a clock that only moves when told (stored, so it survives restarts too), an alarm
-// recorded in storage, and the admin API of ClusterMachines. The ApiServer is in memory (its own
+// recorded in storage, and ClusterMachines' admin calls by path (test/helpers/machines-admin.ts). The ApiServer is in memory (its own
 // SQLite persistence is tested elsewhere); these tests look only at what the two stores keep.
 const ENTRY = `
 import { DurableObject } from "cloudflare:workers";
@@ -21,6 +21,7 @@ import { MemoryPersistence } from "./durable-objects/apiserver/memory-persistenc
 import { ClusterMachines } from "./durable-objects/machines/controller.js";
 import { SqliteMachineStore } from "./durable-objects/machines-sqlite.js";
 import { SqliteEtcdStore } from "./durable-objects/etcd-sqlite.js";
+import { adminCall } from "./test/helpers/machines-admin.js";
 
 export class TestCluster extends DurableObject {
   constructor(ctx, env) {
@@ -50,7 +51,9 @@ export class TestCluster extends DurableObject {
     }
     if (url.pathname === "/_test/clock") return Response.json(this.row());
     if (url.pathname === "/_test/delete-all") { this.cm.deleteAll(); return Response.json({}); }
-    return (await this.cm.handleAdmin(request, url)) ?? new Response("no", { status: 418 });
+    const text = await request.text();
+    const r = adminCall(this.cm, request.method, url.pathname.replace("/_admin", ""), text ? JSON.parse(text) : undefined);
+    return Response.json(r.body, { status: r.status });
   }
 }
 export default {

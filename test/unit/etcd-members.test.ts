@@ -12,6 +12,7 @@ import {
 } from "../../durable-objects/etcd/members.js";
 import { ClusterMachines } from "../../durable-objects/machines/controller.js";
 import { MemoryMachineStore } from "../../durable-objects/machines/store.js";
+import { adminCall } from "../helpers/machines-admin.js";
 
 async function cluster(controlPlanes: string[]) {
   const api = new ApiServer({ persistence: new MemoryPersistence() });
@@ -27,20 +28,16 @@ async function cluster(controlPlanes: string[]) {
       h.cm = make();
     },
     async call(method: string, path: string, body?: unknown) {
-      const url = new URL(`http://do${path}`);
-      const init: RequestInit = { method };
-      if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body);
-      const res = (await h.cm.handleAdmin(new Request(url, init), url))!;
-      return { status: res.status, body: (await res.json()) as any };
+      return adminCall(h.cm, method, path, body);
     },
     async state(): Promise<EtcdStateJson> {
-      const r = await h.call("GET", "/_admin/etcd");
+      const r = await h.call("GET", "/etcd");
       expect(r.status).toBe(200);
       return r.body;
     },
   };
   for (const name of controlPlanes) {
-    const r = await h.call("PUT", `/_admin/machines/${name}`, { controlPlane: true, version: "v1.31.0" });
+    const r = await h.call("PUT", `/machines/${name}`, { controlPlane: true, version: "v1.31.0" });
     expect(r.status).toBe(201);
   }
   return h;
@@ -105,22 +102,22 @@ describe("MoveLeader", () => {
   it("moves the leader and bumps the term; moving to the leader changes nothing", async () => {
     const h = await cluster(["cp-0", "cp-1", "cp-2"]);
     const s0 = await h.state();
-    const r = await h.call("POST", "/_admin/etcd/move-leader", { targetId: idOf(s0, "cp-2") });
+    const r = await h.call("POST", "/etcd/move-leader", { targetId: idOf(s0, "cp-2") });
     expect(r.status).toBe(200);
     expect(r.body.leaderId).toBe(idOf(s0, "cp-2"));
     expect(r.body.raftTerm).toBe(s0.raftTerm + 1);
-    const again = await h.call("POST", "/_admin/etcd/move-leader", { targetId: idOf(s0, "cp-2") });
+    const again = await h.call("POST", "/etcd/move-leader", { targetId: idOf(s0, "cp-2") });
     expect(again.body).toMatchObject({ leaderId: idOf(s0, "cp-2"), raftTerm: s0.raftTerm + 1 });
   });
 
   it("rejects unknown and removed targets with etcd's message", async () => {
     const h = await cluster(["cp-0", "cp-1"]);
     const s0 = await h.state();
-    const unknown = await h.call("POST", "/_admin/etcd/move-leader", { targetId: "12345" });
+    const unknown = await h.call("POST", "/etcd/move-leader", { targetId: "12345" });
     expect(unknown.status).toBe(412);
     expect(unknown.body).toMatchObject({ kind: "Status", code: 412, message: "etcdserver: bad leader transferee" });
-    await h.call("POST", "/_admin/etcd/remove-member", { id: idOf(s0, "cp-1") });
-    const removed = await h.call("POST", "/_admin/etcd/move-leader", { targetId: idOf(s0, "cp-1") });
+    await h.call("POST", "/etcd/remove-member", { id: idOf(s0, "cp-1") });
+    const removed = await h.call("POST", "/etcd/move-leader", { targetId: idOf(s0, "cp-1") });
     expect(removed.status).toBe(412);
     expect((await h.state()).leaderId).toBe(idOf(s0, "cp-0"));
   });
@@ -128,12 +125,10 @@ describe("MoveLeader", () => {
   it("rejects malformed bodies with 400", async () => {
     const h = await cluster(["cp-0"]);
     for (const body of [{}, { targetId: "abc" }, { targetId: 2 ** 60 }, "nope", "[1]"]) {
-      const r = await h.call("POST", "/_admin/etcd/move-leader", body);
+      const r = await h.call("POST", "/etcd/move-leader", body);
       expect(r.status).toBe(400);
       expect(r.body).toMatchObject({ kind: "Status", reason: "BadRequest" });
     }
-    expect((await h.call("GET", "/_admin/etcd/move-leader")).status).toBe(405);
-    expect((await h.call("GET", "/_admin/etcd/nothing")).status).toBe(404);
   });
 });
 
@@ -141,50 +136,50 @@ describe("MemberRemove", () => {
   it("marks a follower removed and hides it from the member list", async () => {
     const h = await cluster(["cp-0", "cp-1", "cp-2"]);
     const s0 = await h.state();
-    const r = await h.call("POST", "/_admin/etcd/remove-member", { id: idOf(s0, "cp-1") });
+    const r = await h.call("POST", "/etcd/remove-member", { id: idOf(s0, "cp-1") });
     expect(r.status).toBe(200);
     expect(r.body.members.map((m: any) => m.name)).toEqual(["cp-0", "cp-2"]);
     expect(r.body.removedMembers).toMatchObject([{ name: "cp-1", id: idOf(s0, "cp-1"), removed: true }]);
     expect(r.body.leaderId).toBe(s0.leaderId);
     expect(r.body.raftTerm).toBe(s0.raftTerm);
-    const twice = await h.call("POST", "/_admin/etcd/remove-member", { id: idOf(s0, "cp-1") });
+    const twice = await h.call("POST", "/etcd/remove-member", { id: idOf(s0, "cp-1") });
     expect(twice.status).toBe(404);
     expect(twice.body).toMatchObject({ kind: "Status", reason: "NotFound", message: "etcdserver: member not found" });
-    expect((await h.call("POST", "/_admin/etcd/remove-member", { id: "99" })).status).toBe(404);
+    expect((await h.call("POST", "/etcd/remove-member", { id: "99" })).status).toBe(404);
     // Deleting the machine afterwards drops the record entirely.
-    await h.call("DELETE", "/_admin/machines/cp-1");
+    await h.call("DELETE", "/machines/cp-1");
     expect((await h.state()).removedMembers).toEqual([]);
   });
 
   it("removing the leader elects the oldest remaining member with term + 1", async () => {
     const h = await cluster(["cp-0", "cp-1", "cp-2"]);
     const s0 = await h.state();
-    const r = await h.call("POST", "/_admin/etcd/remove-member", { id: idOf(s0, "cp-0") });
+    const r = await h.call("POST", "/etcd/remove-member", { id: idOf(s0, "cp-0") });
     expect(r.body.leaderId).toBe(idOf(s0, "cp-1"));
     expect(r.body.raftTerm).toBe(s0.raftTerm + 1);
     // An unresponsive member is passed over.
     const h2 = await cluster(["a", "b", "c"]);
     const t0 = await h2.state();
-    await h2.call("PUT", "/_admin/etcd/faults", { unresponsive: ["b"] });
-    const r2 = await h2.call("POST", "/_admin/etcd/remove-member", { id: idOf(t0, "a") });
+    await h2.call("PUT", "/etcd/faults", { unresponsive: ["b"] });
+    const r2 = await h2.call("POST", "/etcd/remove-member", { id: idOf(t0, "a") });
     expect(r2.body.leaderId).toBe(idOf(t0, "c"));
   });
 
   it("deleting a machine drops its member and re-elects when it led; the last one leaves no leader", async () => {
     const h = await cluster(["cp-0", "cp-1"]);
     const s0 = await h.state();
-    await h.call("DELETE", "/_admin/machines/cp-0");
+    await h.call("DELETE", "/machines/cp-0");
     const s1 = await h.state();
     expect(s1.members.map((m) => m.name)).toEqual(["cp-1"]);
     expect(s1.leaderId).toBe(idOf(s0, "cp-1"));
     expect(s1.raftTerm).toBe(s0.raftTerm + 1);
-    await h.call("DELETE", "/_admin/machines/cp-1");
+    await h.call("DELETE", "/machines/cp-1");
     const s2 = await h.state();
     expect(s2.members).toEqual([]);
     expect(s2.leaderId).toBe("0");
     expect(s2.clusterId).toBe(s0.clusterId);
     // A new control plane becomes leader again, with a fresh member id.
-    await h.call("PUT", "/_admin/machines/cp-0", { controlPlane: true, version: "v1.31.0" });
+    await h.call("PUT", "/machines/cp-0", { controlPlane: true, version: "v1.31.0" });
     const s3 = await h.state();
     expect(s3.leaderId).toBe(idOf(s3, "cp-0"));
     expect(idOf(s3, "cp-0")).not.toBe(idOf(s0, "cp-0"));
@@ -195,7 +190,7 @@ describe("faults", () => {
   it("replaces alarms, noLeader and unresponsive", async () => {
     const h = await cluster(["cp-0", "cp-1"]);
     const s0 = await h.state();
-    const r = await h.call("PUT", "/_admin/etcd/faults", {
+    const r = await h.call("PUT", "/etcd/faults", {
       alarms: [
         { memberName: "cp-0", alarm: "NOSPACE" },
         { memberId: idOf(s0, "cp-1"), alarm: "CORRUPT" },
@@ -213,12 +208,12 @@ describe("faults", () => {
       unresponsive: ["cp-1"],
     });
     expect(r.body.leaderId).toBe("0");
-    const move = await h.call("POST", "/_admin/etcd/move-leader", { targetId: idOf(s0, "cp-1") });
+    const move = await h.call("POST", "/etcd/move-leader", { targetId: idOf(s0, "cp-1") });
     expect(move.status).toBe(503);
     expect(move.body.message).toBe("etcdserver: no leader");
-    expect((await h.call("GET", "/_admin/etcd/faults")).body.noLeader).toBe(true);
+    expect((await h.call("GET", "/etcd/faults")).body.noLeader).toBe(true);
     // PUT replaces: an empty body object clears everything and the stored leader is back.
-    const cleared = await h.call("PUT", "/_admin/etcd/faults", {});
+    const cleared = await h.call("PUT", "/etcd/faults", {});
     expect(cleared.body.faults).toEqual({ alarms: [], noLeader: false, unresponsive: [] });
     expect(cleared.body.leaderId).toBe(s0.leaderId);
   });
@@ -226,8 +221,8 @@ describe("faults", () => {
   it("drops a member's alarms when it is removed", async () => {
     const h = await cluster(["cp-0", "cp-1"]);
     const s0 = await h.state();
-    await h.call("PUT", "/_admin/etcd/faults", { alarms: [{ memberName: "cp-1", alarm: "NOSPACE" }] });
-    await h.call("POST", "/_admin/etcd/remove-member", { id: idOf(s0, "cp-1") });
+    await h.call("PUT", "/etcd/faults", { alarms: [{ memberName: "cp-1", alarm: "NOSPACE" }] });
+    await h.call("POST", "/etcd/remove-member", { id: idOf(s0, "cp-1") });
     expect((await h.state()).faults.alarms).toEqual([]);
   });
 
@@ -242,8 +237,8 @@ describe("faults", () => {
     [{ unresponsive: ["ghost"] }, 422],
   ])("rejects %j with %i and keeps the old faults", async (body, code) => {
     const h = await cluster(["cp-0"]);
-    await h.call("PUT", "/_admin/etcd/faults", { noLeader: true });
-    const r = await h.call("PUT", "/_admin/etcd/faults", body);
+    await h.call("PUT", "/etcd/faults", { noLeader: true });
+    const r = await h.call("PUT", "/etcd/faults", body);
     expect(r.status).toBe(code);
     expect(r.body.kind).toBe("Status");
     expect((await h.state()).faults.noLeader).toBe(true);
