@@ -1,7 +1,7 @@
 // `capim-edge cluster ...`: create, list, get, extend, delete, kubeconfig — each a thin layer over the
 // edge's admin API (worker/admin.ts) plus human or JSON output.
 import path from "node:path";
-import { parseGoDuration } from "../durable-objects/machines/durations.js";
+import { parseGoDuration } from "../edge-contract/durations.js";
 import { EdgeClient, statusError, type ClusterInfo, type MachineInfo } from "./client.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 import { age, expiresIn, printJson, table } from "./format.js";

@@ -1,7 +1,8 @@
 // The digests of a cluster's per-cluster tokens, in the cluster DO's SQLite (the tokens themselves
 // are returned to the caller once and never stored). Deleting or expiring the cluster wipes the
 // table with the rest of the storage, which revokes every token of that cluster.
-import { digestsEqual, mintClusterToken, tokenDigest, type ClusterId } from "../worker/cluster-tokens.js";
+import { digestsEqual, mintClusterToken, tokenDigest } from "../edge-contract/cluster-tokens.js";
+import type { ClusterId } from "../edge-contract/cluster-id.js";
 import type { SqlLike } from "./ttl.js";
 
 /** Bounds the table when a job keeps asking for kubeconfigs. */

@@ -4,7 +4,6 @@
 // one DO turn (RPC calls to one DO are serialized), so concurrent creates cannot overshoot. Expired
 // clusters (expires_at passed; their DO deletes itself and then calls `remove`) neither count nor list.
 import { DurableObject } from "cloudflare:workers";
-import type { Env } from "../worker/env.js";
 
 export interface DirectoryEntry {
   namespace: string;

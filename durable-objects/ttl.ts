@@ -63,20 +63,3 @@ export class ClusterExpiry {
     return at !== null && at <= now;
   }
 }
-
-/**
- * Validates a `ttlSeconds` field (absent/null: no TTL). Returns an error message or undefined.
- * `maxTtlSeconds` (a tenant limit) makes a TTL mandatory and caps it.
- */
-export function invalidTtl(value: unknown, maxTtlSeconds: number | null): string | undefined {
-  if (value === undefined || value === null) {
-    return maxTtlSeconds === null ? undefined : `ttlSeconds: Required value: this tenant's clusters need a TTL of at most ${maxTtlSeconds} seconds`;
-  }
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) return "ttlSeconds: Invalid value: must be a positive integer";
-  if (maxTtlSeconds !== null && value > maxTtlSeconds) {
-    return `ttlSeconds: Invalid value: ${value}: must be at most ${maxTtlSeconds} (the tenant's maxTtlSeconds)`;
-  }
-  // setAlarm takes epoch ms; keep far below Number.MAX_SAFE_INTEGER.
-  if (value > 10 * 365 * 24 * 3600) return `ttlSeconds: Invalid value: ${value}: must be at most ten years`;
-  return undefined;
-}

@@ -21,21 +21,18 @@
 // durable-objects/cluster-tokens.ts. The tenant's maxObjectsPerCluster is enforced here before creating requests.
 import { DurableObject } from "cloudflare:workers";
 import { ApiServer } from "./apiserver/server.js";
-import { statusBody as successBody } from "./apiserver/status.js";
 import { ApiError } from "./apiserver/types.js";
 import { SqlitePersistence } from "./sqlite-persistence.js";
-import { ClusterMachines, type MachineJson } from "./machines/controller.js";
+import { ClusterMachines } from "./machines/controller.js";
 import { SqliteMachineStore } from "./machines-sqlite.js";
 import { SqliteEtcdStore } from "./etcd-sqlite.js";
-import type { EtcdStateJson } from "./etcd/members.js";
 import { ClusterExpiry, EXPIRY_ALARM } from "./ttl.js";
 import { ClusterTokenStore } from "./cluster-tokens.js";
-import { TOKEN_DIGEST_HEADER, type ClusterId } from "../worker/cluster-tokens.js";
-import { limitsFor } from "../worker/limits.js";
-import { CLUSTER_HEADER, maxBodyBytes, type Env } from "../worker/env.js";
-import { ADMIN_GROUP, clusterNotFound, statusBody, statusResponse } from "../worker/status.js";
-
-export const DEFAULT_KUBERNETES_VERSION = "v1.32.0";
+import type { AdminReply, ClusterDescription, CreateClusterRequest, EtcdStateJson, MachineJson, MachineList } from "../edge-contract/admin-api.js";
+import { CLUSTER_HEADER, TOKEN_DIGEST_HEADER, parseClusterObjectName, sameCluster, type ClusterId } from "../edge-contract/cluster-id.js";
+import { DEFAULT_KUBERNETES_VERSION } from "../edge-contract/defaults.js";
+import { limitsFor, maxBodyBytes } from "../edge-contract/limits.js";
+import { ADMIN_GROUP, clusterNotFoundStatus, jsonResponse, statusBody, statusResponse, type StatusJson } from "../edge-contract/status.js";
 
 export interface ClusterInfo {
   tenant: string;
@@ -44,48 +41,6 @@ export interface ClusterInfo {
   createdAt: string;
   kubernetesVersion: string;
   labels: Record<string, string>;
-}
-
-/** Body of `createCluster` (validated by the worker's admin API). */
-export interface CreateClusterRequest {
-  kubernetesVersion?: string;
-  labels?: Record<string, string>;
-  /** Seconds until the cluster deletes itself (absent/null: never). Only used when creating. */
-  ttlSeconds?: number | null;
-}
-
-export interface ClusterDescription {
-  tenant: string;
-  namespace: string;
-  name: string;
-  createdAt: string;
-  kubernetesVersion: string;
-  labels: Record<string, string>;
-  expiresAt?: string;
-  resourceVersion: string;
-  objectCount: number;
-}
-
-/** A Kubernetes `Status` as an admin RPC returns it (every field serializable over RPC). */
-export interface AdminStatus {
-  kind: string;
-  apiVersion: string;
-  metadata: Record<string, never>;
-  status: string;
-  message?: string;
-  reason?: string;
-  details?: { name?: string; group?: string; kind?: string; causes?: Array<{ reason?: string; message?: string; field?: string }> };
-  code: number;
-}
-
-/** What an admin RPC answers: the HTTP status the worker replies with, and the JSON body (a `Status` on failure). */
-export interface AdminReply<T = unknown> {
-  status: number;
-  body: T | AdminStatus;
-}
-
-function failure(code: number, message: string, reason: string, details?: Record<string, unknown>): AdminStatus {
-  return statusBody(code, message, reason, details) as AdminStatus;
 }
 
 export class WorkloadCluster extends DurableObject<Env> {
@@ -162,18 +117,18 @@ export class WorkloadCluster extends DurableObject<Env> {
       const caller = parseClusterHeader(request);
       // A deleted or expired cluster answers 404 to every caller (the README promises an old kubeconfig
       // a NotFound); it holds nothing a forged token could read.
-      if (!this.api || !this.info) return clusterNotFound(caller?.name ?? "");
+      if (!this.api || !this.info) return jsonResponse(404, clusterNotFoundStatus(caller?.name ?? ""));
       const digest = request.headers.get(TOKEN_DIGEST_HEADER);
       if (digest !== null && !this.tokens.verify(digest)) {
-        return statusResponse(401, "this cluster token is not valid for this cluster (revoked or never issued)", "Unauthorized");
+        return statusResponse(401, "Unauthorized", "this cluster token is not valid for this cluster (revoked or never issued)");
       }
-      if (!caller || !sameCluster(caller, this.info)) return statusResponse(403, "this request does not name this cluster", "Forbidden");
+      if (!caller || !sameCluster(caller, this.info)) return statusResponse(403, "Forbidden", "this request does not name this cluster");
       const refused = await this.objectLimit(request, url);
       if (refused) return refused;
       return await this.api.handle(request);
     } catch (err) {
       console.error("WorkloadCluster error", url.pathname, err);
-      return statusResponse(500, `internal error: ${(err as Error)?.message ?? String(err)}`, "InternalError");
+      return statusResponse(500, "InternalError", `internal error: ${(err as Error)?.message ?? String(err)}`);
     }
   }
 
@@ -202,11 +157,11 @@ export class WorkloadCluster extends DurableObject<Env> {
     });
   }
 
-  async deleteCluster(id: ClusterId): Promise<AdminReply<AdminStatus>> {
+  async deleteCluster(id: ClusterId): Promise<AdminReply<StatusJson>> {
     return this.reply(id, {}, async () => {
       const gone = this.describe();
       await this.wipe();
-      return { status: 200, body: successBody(200, "", "", { name: gone.name, group: ADMIN_GROUP, kind: "clusters" }) as unknown as AdminStatus };
+      return { status: 200, body: statusBody(200, "", "", { name: gone.name, group: ADMIN_GROUP, kind: "clusters" }) };
     });
   }
 
@@ -219,7 +174,7 @@ export class WorkloadCluster extends DurableObject<Env> {
     });
   }
 
-  async listMachines(id: ClusterId): Promise<AdminReply<{ items: MachineJson[]; apiServers: number }>> {
+  async listMachines(id: ClusterId): Promise<AdminReply<MachineList>> {
     return this.reply(id, {}, () => ({ status: 200, body: this.machines!.listMachines() }));
   }
 
@@ -275,9 +230,9 @@ export class WorkloadCluster extends DurableObject<Env> {
       if (exists ? !sameCluster(id, this.info!) : !opts.allowMissing) return notFoundReply(id);
       return await fn();
     } catch (err) {
-      if (err instanceof ApiError) return { status: err.code, body: failure(err.code, err.message, err.reason, err.details) };
+      if (err instanceof ApiError) return { status: err.code, body: statusBody(err.code, err.reason, err.message, err.details) };
       console.error("WorkloadCluster admin error", `${id.tenant}/${id.namespace}/${id.name}`, err);
-      return { status: 500, body: failure(500, `internal error: ${(err as Error)?.message ?? String(err)}`, "InternalError") };
+      return { status: 500, body: statusBody(500, "InternalError", `internal error: ${(err as Error)?.message ?? String(err)}`) };
     }
   }
 
@@ -314,11 +269,7 @@ export class WorkloadCluster extends DurableObject<Env> {
       await probe.body?.cancel();
       if (probe.status !== 404) return undefined;
     }
-    return statusResponse(
-      429,
-      `cluster "${this.info!.name}" already holds ${count} objects, the tenant's maximum (maxObjectsPerCluster); delete some first`,
-      "TooManyRequests",
-    );
+    return statusResponse(429, "TooManyRequests", `cluster "${this.info!.name}" already holds ${count} objects, the tenant's maximum (maxObjectsPerCluster); delete some first`);
   }
 
   private async create(id: ClusterId, body: CreateClusterRequest): Promise<AdminReply<ClusterDescription & { token?: string }>> {
@@ -383,18 +334,9 @@ export class WorkloadCluster extends DurableObject<Env> {
 
 /** The caller the worker named in CLUSTER_HEADER (`tenant/namespace/name`). */
 function parseClusterHeader(request: Request): ClusterId | undefined {
-  const parts = (request.headers.get(CLUSTER_HEADER) ?? "").split("/");
-  if (parts.length !== 3 || parts.some((p) => !p)) return undefined;
-  return { tenant: parts[0], namespace: parts[1], name: parts[2] };
-}
-
-function sameCluster(a: ClusterId, b: ClusterId): boolean {
-  return a.tenant === b.tenant && a.namespace === b.namespace && a.name === b.name;
+  return parseClusterObjectName(request.headers.get(CLUSTER_HEADER) ?? "");
 }
 
 function notFoundReply(id: ClusterId): AdminReply<never> {
-  return {
-    status: 404,
-    body: failure(404, `clusters.${ADMIN_GROUP} "${id.name}" not found`, "NotFound", { name: id.name, group: ADMIN_GROUP, kind: "clusters" }),
-  };
+  return { status: 404, body: clusterNotFoundStatus(id.name) };
 }

@@ -11,6 +11,10 @@ status=0
 echo "== typecheck"
 npx tsc --noEmit -p . || status=1
 
+echo "== Env is what wrangler types generates; no import cycles"
+npm run -s types:check || status=1
+npm run -s check:cycles || status=1
+
 echo "== build worker"
 npm run -s build:worker || status=1
 

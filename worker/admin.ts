@@ -15,17 +15,17 @@
 // the DO has no URL for any of this, so only a tenant token that passed this router reaches it.
 import { Hono, type Context } from "hono";
 import type { HonoEnv } from "./context.js";
-import { json, statusResponse } from "./status.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
-import type { AdminReply, CreateClusterRequest } from "../durable-objects/workload-cluster.js";
-import { limitsFor } from "./limits.js";
-import { invalidTtl } from "../durable-objects/ttl.js";
+import type { AdminReply, CreateClusterRequest } from "../edge-contract/admin-api.js";
+import { clusterObjectName } from "../edge-contract/cluster-id.js";
+import { invalidTtl, limitsFor } from "../edge-contract/limits.js";
+import { jsonResponse, statusResponse } from "../edge-contract/status.js";
 
 export const admin = new Hono<HonoEnv>();
 
 // Per-cluster tokens (a later issue) reach their cluster's Kubernetes API only, never the admin API.
 admin.use("*", async (c, next) => {
-  if (c.var.principal.cluster) return statusResponse(403, "a cluster token cannot use the admin API", "Forbidden");
+  if (c.var.principal.cluster) return statusResponse(403, "Forbidden", "a cluster token cannot use the admin API");
   await next();
 });
 
@@ -43,7 +43,7 @@ admin.get("/clusters", async (c) => {
     );
     c.executionCtx.waitUntil(wake);
   }
-  return json({ items: entries.map((e) => ({ ...e, tenant })) });
+  return jsonResponse(200, { items: entries.map((e) => ({ ...e, tenant })) });
 });
 
 type Ref = { namespace: string; name: string; tenant: string };
@@ -53,15 +53,15 @@ function clusterRef(c: Context<HonoEnv>): Ref | Response {
   const [, , , rawNs = "", rawName = ""] = new URL(c.req.url).pathname.split("/");
   const namespace = decodeSegment(rawNs);
   const name = decodeSegment(rawName);
-  if (namespace === undefined || name === undefined) return statusResponse(400, "malformed percent-encoding in path", "BadRequest");
+  if (namespace === undefined || name === undefined) return statusResponse(400, "BadRequest", "malformed percent-encoding in path");
   const bad = invalidClusterRef(namespace, name);
-  if (bad) return statusResponse(400, bad, "BadRequest");
+  if (bad) return statusResponse(400, "BadRequest", bad);
   return { namespace, name, tenant: c.var.principal.tenant };
 }
 
 function clusterStub(c: Context<HonoEnv>, ref: Ref) {
   const ns = c.env.WORKLOAD_CLUSTER;
-  return ns.get(ns.idFromName(`${ref.tenant}/${ref.namespace}/${ref.name}`));
+  return ns.get(ns.idFromName(clusterObjectName(ref)));
 }
 
 function directory(c: Context<HonoEnv>) {
@@ -71,7 +71,7 @@ function directory(c: Context<HonoEnv>) {
 
 /** The worker's answer to an admin RPC's reply. */
 function send(reply: AdminReply): Response {
-  return json(reply.body, reply.status);
+  return jsonResponse(reply.status, reply.body);
 }
 
 function validateCreate(body: unknown): CreateClusterRequest | string {
@@ -110,19 +110,19 @@ async function readBody(c: Context<HonoEnv>): Promise<unknown> {
 }
 
 function tooManyClusters(max: number): Response {
-  return statusResponse(429, `this tenant already has the maximum of ${max} clusters (maxClusters); delete one first`, "TooManyRequests");
+  return statusResponse(429, "TooManyRequests", `this tenant already has the maximum of ${max} clusters (maxClusters); delete one first`);
 }
 
 admin.put("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
   const parsed = await readBody(c);
-  if (typeof parsed === "string") return statusResponse(400, parsed, "BadRequest");
+  if (typeof parsed === "string") return statusResponse(400, "BadRequest", parsed);
   const body = validateCreate(parsed);
-  if (typeof body === "string") return statusResponse(400, body, "BadRequest");
+  if (typeof body === "string") return statusResponse(400, "BadRequest", body);
   const limits = limitsFor(c.env, ref.tenant);
   const badTtl = invalidTtl(body.ttlSeconds, limits.maxTtlSeconds);
-  if (badTtl) return statusResponse(422, `cluster "${ref.name}" is invalid: ${badTtl}`, "Invalid");
+  if (badTtl) return statusResponse(422, "Invalid", `cluster "${ref.name}" is invalid: ${badTtl}`);
   // Claim a slot under maxClusters first (atomic in the directory DO); an existing cluster needs none.
   const dir = directory(c);
   const reserved = await dir.reserve(ref.namespace, ref.name, limits.maxClusters, Date.now());
@@ -155,13 +155,13 @@ admin.patch("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
   const parsed = await readBody(c);
-  if (typeof parsed === "string") return statusResponse(400, parsed, "BadRequest");
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "body must be a JSON object", "BadRequest");
+  if (typeof parsed === "string") return statusResponse(400, "BadRequest", parsed);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "BadRequest", "body must be a JSON object");
   const { ttlSeconds, ...rest } = parsed as Record<string, unknown>;
-  if (Object.keys(rest).length) return statusResponse(400, `unknown field(s): ${Object.keys(rest).join(", ")}`, "BadRequest");
-  if (!("ttlSeconds" in parsed)) return statusResponse(400, "ttlSeconds: required (a number of seconds, or null for no expiry)", "BadRequest");
+  if (Object.keys(rest).length) return statusResponse(400, "BadRequest", `unknown field(s): ${Object.keys(rest).join(", ")}`);
+  if (!("ttlSeconds" in parsed)) return statusResponse(400, "BadRequest", "ttlSeconds: required (a number of seconds, or null for no expiry)");
   const badTtl = invalidTtl(ttlSeconds, limitsFor(c.env, ref.tenant).maxTtlSeconds);
-  if (badTtl) return statusResponse(422, `cluster "${ref.name}" is invalid: ${badTtl}`, "Invalid");
+  if (badTtl) return statusResponse(422, "Invalid", `cluster "${ref.name}" is invalid: ${badTtl}`);
   const reply = await clusterStub(c, ref).setClusterTtl(ref, (ttlSeconds as number | null | undefined) ?? null);
   if (reply.status === 200) {
     const info = reply.body as { expiresAt?: string };
@@ -191,15 +191,15 @@ admin.delete("/clusters/:ns/:name", async (c) => {
 /** The `:machine` path parameter, validated as the DO would name a Node (400 Status otherwise). */
 function machineName(c: Context<HonoEnv>): string | Response {
   const name = c.req.param("machine") ?? "";
-  if (!name || name.length > 253) return statusResponse(400, "the machine name in the path must be 1-253 characters", "BadRequest");
+  if (!name || name.length > 253) return statusResponse(400, "BadRequest", "the machine name in the path must be 1-253 characters");
   return name;
 }
 
 /** A required JSON object body for the machine and etcd calls; a Response is the 400. */
 async function objectBody(c: Context<HonoEnv>): Promise<Record<string, unknown> | Response> {
   const parsed = await readBody(c);
-  if (typeof parsed === "string") return statusResponse(400, parsed, "BadRequest");
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "the request body must be a JSON object", "BadRequest");
+  if (typeof parsed === "string") return statusResponse(400, "BadRequest", parsed);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "BadRequest", "the request body must be a JSON object");
   return parsed as Record<string, unknown>;
 }
 
@@ -278,7 +278,7 @@ admin.all("/clusters/:ns/:name/:area{machines|etcd}", (c) => unserved(c));
 
 function unserved(c: Context<HonoEnv>): Response {
   if (KNOWN_SUBPATHS.test(new URL(c.req.url).pathname)) {
-    return statusResponse(405, "the server does not allow this method on the requested resource", "MethodNotAllowed");
+    return statusResponse(405, "MethodNotAllowed", "the server does not allow this method on the requested resource");
   }
-  return statusResponse(404, "the server could not find the requested resource", "NotFound");
+  return statusResponse(404, "NotFound", "the server could not find the requested resource");
 }

@@ -1,18 +1,18 @@
 // Bearer-token authentication: the single place that maps a request to who is calling.
 // Tenant tokens (CAPIM_EDGE_TOKENS, JSON token -> tenant) reach every cluster of that tenant.
-// Per-cluster tokens (worker/cluster-tokens.ts) return {tenant, cluster} and reach only that cluster:
+// Per-cluster tokens (edge-contract/cluster-tokens.ts) return {tenant, cluster} and reach only that cluster:
 // the token names its cluster, and that cluster's DO verifies `tokenDigest` against the digests it
 // stored at minting (so verification costs no extra round trip). A cluster token of a tenant that is
 // no longer configured is refused here.
-import type { Env } from "./env.js";
-import { looksLikeClusterToken, parseClusterToken, tokenDigest } from "./cluster-tokens.js";
+import { digestsEqual, looksLikeClusterToken, parseClusterToken, tokenDigest } from "../edge-contract/cluster-tokens.js";
 
 export type Principal =
   | { tenant: string; cluster?: undefined }
   | { tenant: string; cluster: { namespace: string; name: string; tokenDigest: string } };
 
 interface TokenTable {
-  entries: Array<{ digest: Uint8Array; tenant: string }>;
+  /** Hex SHA-256 of each configured token. */
+  entries: Array<{ digest: string; tenant: string }>;
   /** Tenant tokens already verified (token -> tenant): a SHA-256 per request was a visible share of the edge's CPU. */
   verified: Map<string, string>;
 }
@@ -22,19 +22,6 @@ const MAX_VERIFIED = 1024;
 
 /** The table per env object: reading a binding off `env` costs workerd a copy of its value on every access. */
 const byEnv = new WeakMap<object, TokenTable>();
-const encoder = new TextEncoder();
-
-async function sha256(s: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(s)));
-}
-
-/** Compare two equal-length digests without an early exit, so timing does not leak a prefix match. */
-function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ b.length;
-  for (let i = 0; i < a.length && i < b.length; i++) diff |= a[i] ^ b[i];
-  return diff === 0;
-}
-
 async function tokenTable(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenTable> {
   const known = byEnv.get(env);
   if (known) return known;
@@ -55,7 +42,7 @@ async function tokenTableOf(env: Pick<Env, "CAPIM_EDGE_TOKENS">): Promise<TokenT
   if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) {
     for (const [token, tenant] of Object.entries(parsed as Record<string, unknown>)) {
       // Empty tokens or tenants would make every request (or a nameless tenant) valid: skip them.
-      if (token && typeof tenant === "string" && tenant) entries.push({ digest: await sha256(token), tenant });
+      if (token && typeof tenant === "string" && tenant) entries.push({ digest: await tokenDigest(token), tenant });
     }
   }
   return { entries, verified: new Map() };
@@ -70,7 +57,7 @@ export async function authenticate(req: Request, env: Pick<Env, "CAPIM_EDGE_TOKE
   const known = table.verified.get(m[1]);
   if (known !== undefined) return { tenant: known };
   // Hash the presented token once and compare it with every configured digest (no early exit).
-  const digest = await sha256(m[1]);
+  const digest = await tokenDigest(m[1]);
   let tenant: string | null = null;
   for (const e of table.entries) {
     if (digestsEqual(digest, e.digest) && tenant === null) tenant = e.tenant;
@@ -83,5 +70,5 @@ export async function authenticate(req: Request, env: Pick<Env, "CAPIM_EDGE_TOKE
   if (!looksLikeClusterToken(m[1])) return null;
   const id = parseClusterToken(m[1]);
   if (!id || !table.entries.some((e) => e.tenant === id.tenant)) return null;
-  return { tenant: id.tenant, cluster: { namespace: id.namespace, name: id.name, tokenDigest: await tokenDigest(m[1]) } };
+  return { tenant: id.tenant, cluster: { namespace: id.namespace, name: id.name, tokenDigest: digest } };
 }

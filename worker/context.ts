@@ -1,5 +1,4 @@
 // Hono typing shared by the worker's route modules.
-import type { Env } from "./env.js";
 import type { Principal } from "./auth.js";
 
 export interface HonoEnv {

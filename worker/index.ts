@@ -4,12 +4,11 @@ import { Hono } from "hono";
 import { authenticate } from "./auth.js";
 import { admin } from "./admin.js";
 import type { HonoEnv } from "./context.js";
-import { CLUSTER_HEADER, maxBodyBytes } from "./env.js";
-import { limitsFor } from "./limits.js";
-import { TOKEN_DIGEST_HEADER } from "./cluster-tokens.js";
+import { CLUSTER_HEADER, INTERNAL_HEADER_PREFIX, TOKEN_DIGEST_HEADER, clusterObjectName } from "../edge-contract/cluster-id.js";
+import { limitsFor, maxBodyBytes } from "../edge-contract/limits.js";
+import { statusResponse } from "../edge-contract/status.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
 import { rawPath, unsafePath } from "./paths.js";
-import { statusResponse } from "./status.js";
 import { isWatchRequest, uncompressedStream } from "./streaming.js";
 
 export { WorkloadCluster, TenantDirectory } from "../durable-objects/index.js";
@@ -42,13 +41,13 @@ app.use("*", async (c, next) => {
   c.set("principal", principal);
   // Paths are checked once, here, before any route matches (see worker/paths.ts).
   const unsafe = unsafePath(rawPath(c.req.url));
-  if (unsafe) return statusResponse(400, unsafe, "BadRequest");
+  if (unsafe) return statusResponse(400, "BadRequest", unsafe);
   // Reject a declared oversize body before forwarding it (the tenant's limit, at most the edge-wide
   // one); chunked bodies are limited by the DO to the edge-wide limit.
   const length = c.req.header("content-length");
   const max = limitsFor(c.env, principal.tenant).maxBodyBytes;
   if (length !== undefined && Number(length) > max) {
-    return statusResponse(413, `request body of ${length} bytes exceeds the limit of ${max} bytes`, "RequestEntityTooLarge");
+    return statusResponse(413, "RequestEntityTooLarge", `request body of ${length} bytes exceeds the limit of ${max} bytes`);
   }
   await next();
 });
@@ -61,32 +60,33 @@ app.all("/clusters/*", async (c) => {
   if (parts.length < 4 || !parts[2] || !parts[3]) return notFound();
   const namespace = decodeSegment(parts[2]);
   const name = decodeSegment(parts[3]);
-  if (namespace === undefined || name === undefined) return statusResponse(400, "malformed percent-encoding in path", "BadRequest");
+  if (namespace === undefined || name === undefined) return statusResponse(400, "BadRequest", "malformed percent-encoding in path");
   const bad = invalidClusterRef(namespace, name);
-  if (bad) return statusResponse(400, bad, "BadRequest");
+  if (bad) return statusResponse(400, "BadRequest", bad);
   const principal = c.var.principal;
   if (principal.cluster && (principal.cluster.namespace !== namespace || principal.cluster.name !== name)) {
-    return statusResponse(403, `this token cannot access cluster ${namespace}/${name}`, "Forbidden");
+    return statusResponse(403, "Forbidden", `this token cannot access cluster ${namespace}/${name}`);
   }
   const rest = "/" + parts.slice(4).join("/");
   // workerd resolves raw `.`/`..` segments before the worker runs (`configmaps/.` arrives as
   // `configmaps/`), so a trailing slash below the cluster's root is refused: it never names an object.
-  if (rest !== "/" && rest.endsWith("/")) return statusResponse(400, "the request path has a trailing '/' (or a '.' or '..' segment)", "BadRequest");
+  if (rest !== "/" && rest.endsWith("/")) return statusResponse(400, "BadRequest", "the request path has a trailing '/' (or a '.' or '..' segment)");
   // The DO sees exactly the path the client sent below the cluster prefix; a clean path parses to itself.
   const target = new URL(url.origin + rest + url.search);
-  if (target.pathname !== rest) return statusResponse(400, "the request path is not in normal form", "BadRequest");
+  if (target.pathname !== rest) return statusResponse(400, "BadRequest", "the request path is not in normal form");
 
   const raw = c.req.raw;
   const headers = new Headers(raw.headers);
   headers.delete("authorization");
   // Only the worker speaks in x-capim-* headers: the caller's cluster, and the digest of a presented
   // cluster token, which the DO checks against the digests it minted before serving anything.
-  for (const h of [...headers.keys()]) if (h.startsWith("x-capim-")) headers.delete(h);
-  headers.set(CLUSTER_HEADER, `${principal.tenant}/${namespace}/${name}`);
+  for (const h of [...headers.keys()]) if (h.startsWith(INTERNAL_HEADER_PREFIX)) headers.delete(h);
+  const id = { tenant: principal.tenant, namespace, name };
+  headers.set(CLUSTER_HEADER, clusterObjectName(id));
   if (principal.cluster) headers.set(TOKEN_DIGEST_HEADER, principal.cluster.tokenDigest);
   const hasBody = raw.method !== "GET" && raw.method !== "HEAD";
   const ns = c.env.WORKLOAD_CLUSTER;
-  const stub = ns.get(ns.idFromName(`${principal.tenant}/${namespace}/${name}`));
+  const stub = ns.get(ns.idFromName(clusterObjectName(id)));
   // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
   // stream included) is returned unbuffered.
   const res = await stub.fetch(
@@ -103,7 +103,7 @@ app.all("/clusters/*", async (c) => {
 });
 
 function notFound(): Response {
-  return statusResponse(404, "the server could not find the requested resource", "NotFound");
+  return statusResponse(404, "NotFound", "the server could not find the requested resource");
 }
 
 app.notFound(() => notFound());
@@ -111,7 +111,7 @@ app.notFound(() => notFound());
 app.onError((err) => {
   // Log the stack for operators; the client gets a Status without it.
   console.error("worker error", err);
-  return statusResponse(500, `internal error: ${err instanceof Error ? err.message : String(err)}`, "InternalError");
+  return statusResponse(500, "InternalError", `internal error: ${err instanceof Error ? err.message : String(err)}`);
 });
 
 export default app;

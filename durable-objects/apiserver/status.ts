@@ -1,47 +1,13 @@
 // Kubernetes `Status` objects and the ApiError constructors for every failure the server reports.
 // Messages follow kube-apiserver's wording because clients (and people) match on them.
 import { ApiError, type KindInfo } from "./types.js";
+import { jsonResponse, jsonTextResponse, statusBody, type StatusCause } from "../../edge-contract/status.js";
 
-export interface StatusCause {
-  reason?: string;
-  message?: string;
-  field?: string;
-}
+export { jsonResponse, jsonTextResponse, statusBody, type StatusCause };
 
 /** `pods` for core, `deployments.apps` otherwise: kube-apiserver's qualified resource string. */
 export function qualifiedResource(group: string, resource: string): string {
   return group ? `${resource}.${group}` : resource;
-}
-
-export function statusBody(code: number, reason: string, message: string, details?: Record<string, unknown>) {
-  const body: Record<string, unknown> = {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: code < 400 ? "Success" : "Failure",
-    message,
-    reason,
-    details: details ?? {},
-    code,
-  };
-  if (code < 400) {
-    delete body.message;
-    delete body.reason;
-    if (!details) delete body.details;
-  }
-  return body;
-}
-
-export function jsonResponse(code: number, body: unknown, headers?: Record<string, string>): Response {
-  return jsonTextResponse(code, JSON.stringify(body), headers);
-}
-
-/** A response whose body is already JSON text. */
-export function jsonTextResponse(code: number, text: string, headers?: Record<string, string>): Response {
-  return new Response(text, {
-    status: code,
-    headers: { "content-type": "application/json", ...headers },
-  });
 }
 
 export function errorResponse(err: ApiError): Response {

@@ -3,10 +3,12 @@
 // strings end to end (they exceed 2^53, so JSON numbers would corrupt them).
 // The gRPC bridge in the controller turns this state into Maintenance/Cluster RPC answers.
 import { ApiError } from "../apiserver/types.js";
+import type { EtcdAlarmType, EtcdMemberJson, EtcdStateJson } from "../../edge-contract/admin-api.js";
+
+export type { EtcdAlarmType, EtcdMemberJson, EtcdStateJson };
 
 export const ETCD_VERSION = "3.5.16";
 
-export type EtcdAlarmType = "NOSPACE" | "CORRUPT";
 
 export interface EtcdMemberRecord {
   id: string;
@@ -67,34 +69,6 @@ export class MemoryEtcdStore implements EtcdStore {
     this.meta = undefined;
     this.members.clear();
   }
-}
-
-export interface EtcdMemberJson {
-  id: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: false;
-  removed: boolean;
-}
-
-export interface EtcdStateJson {
-  clusterId: string;
-  /** Effective leader: "0" when there is none or the noLeader fault is on. */
-  leaderId: string;
-  raftTerm: number;
-  /** The cluster's resourceVersion (etcd revision and API resourceVersion are the same counter). */
-  revision: number;
-  version: string;
-  /** Members not removed, in creation order. */
-  members: EtcdMemberJson[];
-  /** Removed members whose machines still exist (their own Status calls must fail). */
-  removedMembers: EtcdMemberJson[];
-  faults: {
-    alarms: Array<{ memberId: string; memberName: string; alarm: EtcdAlarmType }>;
-    noLeader: boolean;
-    unresponsive: string[];
-  };
 }
 
 /** A random non-zero uint64 as a decimal string. */

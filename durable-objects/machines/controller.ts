@@ -9,6 +9,7 @@
 // step done comes after them, so re-running a step after a crash neither duplicates nor fails.
 // Any admin call also catches up on overdue steps, so a late alarm is never observable.
 import { ApiError } from "../apiserver/types.js";
+import type { MachineJson, MachineList } from "../../edge-contract/admin-api.js";
 import { EtcdMembers, parseMemberId, type EtcdStateJson, type EtcdStore } from "../etcd/members.js";
 import {
   buildKubeadmObjects,
@@ -32,12 +33,12 @@ import {
   nextDueAt,
   parseProvisioning,
   planMachine,
-  type MachineCondition,
   type MachineRecord,
   type StepName,
 } from "./timeline.js";
 
 export type { ClusterApi } from "./objects.js";
+export type { MachineJson, MachineList };
 
 export interface ClusterMachinesOptions {
   api: ClusterApi;
@@ -49,19 +50,6 @@ export interface ClusterMachinesOptions {
   random?: () => number;
   /** Set (or clear, with null) the Durable Object's one alarm. */
   setAlarm: (atMs: number | null) => void;
-}
-
-export interface MachineJson {
-  name: string;
-  controlPlane: boolean;
-  version: string;
-  providerID: string;
-  failureDomain?: string;
-  createdAt: string;
-  steps: Partial<Record<StepName, { dueAt: string; done: boolean; doneAt: string | null; delayMs: number }>>;
-  conditions: MachineCondition[];
-  ready: boolean;
-  nextTransitionAt: string | null;
 }
 
 /** U[0,1) with 53 random bits from the platform CSPRNG. */
@@ -98,7 +86,7 @@ export class ClusterMachines {
   // The admin surface, called by the cluster DO's typed RPC methods (never by URL). Each call first
   // catches up on overdue steps, so a late alarm is never observable; failures throw ApiError.
 
-  listMachines(): { items: MachineJson[]; apiServers: number } {
+  listMachines(): MachineList {
     this.catchUp();
     return { items: this.store.list().map((m) => this.toJson(m)), apiServers: this.apiServerCount() };
   }

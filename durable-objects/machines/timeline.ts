@@ -6,7 +6,10 @@
 // re-draws on every reconcile, so its machines never settle on a time). Due times are chained on the
 // predecessor's *scheduled* due time, not on when the step actually ran: an alarm that fires late
 // (eviction, busy machine) then catches up instead of pushing every later step back.
-import { parseGoDuration, parseJitter } from "./durations.js";
+import { parseGoDuration, parseJitter } from "../../edge-contract/durations.js";
+import type { MachineCondition } from "../../edge-contract/admin-api.js";
+
+export type { MachineCondition };
 
 export type StepName = "vm" | "node" | "etcd" | "apiServer";
 
@@ -54,14 +57,6 @@ export interface MachineRecord {
   provisioning: Partial<Record<StepName, ProvisioningSpec>>;
   /** vm and node always; etcd and apiServer for control planes only. */
   steps: Partial<Record<StepName, StepState>>;
-}
-
-export interface MachineCondition {
-  type: string;
-  status: "True" | "False";
-  reason: string;
-  message?: string;
-  lastTransitionTime: string;
 }
 
 export interface ParsedStep {

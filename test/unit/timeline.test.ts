@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatGoDuration, parseGoDuration, parseJitter } from "../../durable-objects/machines/durations.js";
+import { formatGoDuration, parseGoDuration, parseJitter } from "../../edge-contract/durations.js";
 import {
   drawDelay,
   dueSteps,

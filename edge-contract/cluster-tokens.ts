@@ -3,12 +3,7 @@
 // worker which cluster DO to ask, and that DO holds the token's SHA-256 digest (never the token), so
 // a token reaches exactly the cluster it was minted for and dies with the cluster's storage.
 // Web globals only (crypto.subtle, btoa/atob), so the DO and the worker share this file.
-
-export interface ClusterId {
-  tenant: string;
-  namespace: string;
-  name: string;
-}
+import type { ClusterId } from "./cluster-id.js";
 
 const PREFIX = "cet";
 const encoder = new TextEncoder();
@@ -59,7 +54,7 @@ export function parseClusterToken(token: string): ClusterId | undefined {
   return { tenant, namespace, name };
 }
 
-/** Hex SHA-256 of the whole token: what the cluster DO stores and compares. */
+/** Hex SHA-256 of a token: what the cluster DO stores for cluster tokens, and the worker for tenant tokens. */
 export async function tokenDigest(token: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(token)));
   return Array.from(d, (b) => b.toString(16).padStart(2, "0")).join("");
@@ -71,6 +66,3 @@ export function digestsEqual(a: string, b: string): boolean {
   for (let i = 0; i < a.length && i < b.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
   return diff === 0;
 }
-
-/** Header through which the worker hands a cluster token's digest to the cluster DO for verification. */
-export const TOKEN_DIGEST_HEADER = "x-capim-token-digest";

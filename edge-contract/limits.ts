@@ -4,7 +4,20 @@
 // is merged over "*", which is merged over the built-in defaults below. Read by the worker (cluster
 // count, body size, TTL) and by the cluster DO (object count), both from the same binding.
 //   too many clusters / objects -> 429 TooManyRequests, body too large -> 413, TTL above max -> 422.
-import { maxBodyBytes, type Env } from "./env.js";
+
+/** Largest request body in bytes unless CAPIM_EDGE_MAX_BODY says otherwise: 3 MiB, like kube-apiserver. */
+export const DEFAULT_MAX_BODY = 3 * 1024 * 1024;
+
+/** The bindings limits are read from (the worker's and every DO's env). */
+export interface LimitsEnv {
+  CAPIM_EDGE_MAX_BODY?: string;
+  CAPIM_EDGE_LIMITS?: string;
+}
+
+export function maxBodyBytes(env: Pick<LimitsEnv, "CAPIM_EDGE_MAX_BODY">): number {
+  const n = Number(env.CAPIM_EDGE_MAX_BODY);
+  return Number.isFinite(n) && n > 0 ? Math.floor(n) : DEFAULT_MAX_BODY;
+}
 
 export interface TenantLimits {
   maxClusters: number;
@@ -20,8 +33,6 @@ export const DEFAULT_LIMITS: Omit<TenantLimits, "maxBodyBytes"> = {
   maxObjectsPerCluster: 100_000,
   maxTtlSeconds: null,
 };
-
-export type LimitsEnv = Pick<Env, "CAPIM_EDGE_MAX_BODY"> & { CAPIM_EDGE_LIMITS?: string };
 
 type Partial = { [K in keyof TenantLimits]?: TenantLimits[K] };
 
@@ -68,4 +79,21 @@ function computeLimits(env: LimitsEnv, tenant: string): TenantLimits {
   const merged = { ...DEFAULT_LIMITS, maxBodyBytes: global, ...t["*"], ...t[tenant] };
   // The edge-wide body limit still applies (the DO's API server enforces it on streamed bodies).
   return { ...merged, maxBodyBytes: Math.min(merged.maxBodyBytes, global) };
+}
+
+/**
+ * Validates a `ttlSeconds` field (absent/null: no TTL). Returns an error message or undefined.
+ * `maxTtlSeconds` (a tenant limit) makes a TTL mandatory and caps it.
+ */
+export function invalidTtl(value: unknown, maxTtlSeconds: number | null): string | undefined {
+  if (value === undefined || value === null) {
+    return maxTtlSeconds === null ? undefined : `ttlSeconds: Required value: this tenant's clusters need a TTL of at most ${maxTtlSeconds} seconds`;
+  }
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1) return "ttlSeconds: Invalid value: must be a positive integer";
+  if (maxTtlSeconds !== null && value > maxTtlSeconds) {
+    return `ttlSeconds: Invalid value: ${value}: must be at most ${maxTtlSeconds} (the tenant's maxTtlSeconds)`;
+  }
+  // setAlarm takes epoch ms; keep far below Number.MAX_SAFE_INTEGER.
+  if (value > 10 * 365 * 24 * 3600) return `ttlSeconds: Invalid value: ${value}: must be at most ten years`;
+  return undefined;
 }
