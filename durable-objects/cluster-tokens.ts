@@ -11,10 +11,6 @@ export const MAX_TOKENS_PER_CLUSTER = 100;
 export class ClusterTokenStore {
   constructor(private readonly sql: SqlLike) {}
 
-  ensureSchema(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS capim_cluster_tokens (digest TEXT PRIMARY KEY, created_at TEXT NOT NULL)");
-  }
-
   count(): number {
     return Number(this.sql.exec("SELECT COUNT(*) AS n FROM capim_cluster_tokens").toArray()[0]?.n ?? 0);
   }

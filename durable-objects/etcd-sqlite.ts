@@ -4,12 +4,8 @@ import type { EtcdMemberRecord, EtcdMeta, EtcdStore } from "./etcd/members.js";
 import type { SqlStorageLike } from "./machines-sqlite.js";
 
 export class SqliteEtcdStore implements EtcdStore {
-  constructor(private readonly sql: SqlStorageLike) {
-    sql.exec("CREATE TABLE IF NOT EXISTS capim_etcd_meta (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL)");
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS capim_etcd_members (id TEXT PRIMARY KEY, name TEXT NOT NULL, removed INTEGER NOT NULL, seq INTEGER NOT NULL)",
-    );
-  }
+  /** The tables are created by durable-objects/schema.ts. */
+  constructor(private readonly sql: SqlStorageLike) {}
 
   getMeta(): EtcdMeta | undefined {
     const rows = this.sql.exec("SELECT data FROM capim_etcd_meta WHERE k = 1").toArray();

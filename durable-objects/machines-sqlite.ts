@@ -11,12 +11,8 @@ export interface SqlStorageLike {
 }
 
 export class SqliteMachineStore implements MachineStore {
-  constructor(private readonly sql: SqlStorageLike) {
-    sql.exec(
-      "CREATE TABLE IF NOT EXISTS capim_machines (name TEXT PRIMARY KEY, created_at REAL NOT NULL, next_due REAL, data TEXT NOT NULL)",
-    );
-    sql.exec("CREATE INDEX IF NOT EXISTS capim_machines_next_due ON capim_machines (next_due)");
-  }
+  /** The table is created by durable-objects/schema.ts. */
+  constructor(private readonly sql: SqlStorageLike) {}
 
   get(name: string): MachineRecord | undefined {
     const rows = this.sql.exec("SELECT data FROM capim_machines WHERE name = ?", name).toArray();

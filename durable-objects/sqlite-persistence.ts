@@ -1,6 +1,7 @@
 // Persistence of one workload cluster's API state in its Durable Object's SQLite database.
 // Synchronous like the DO SQL API, so a write is stored before the response that acknowledges it
-// exists (and the DO output gate holds the response until SQLite has committed).
+// exists (and the DO output gate holds the response until SQLite has committed). The tables are
+// created by durable-objects/schema.ts.
 import { storedJson } from "./apiserver/object-json.js";
 import type { EventRecord, KubeObject, ObjectKey, Persistence, PersistedState } from "./apiserver/types.js";
 
@@ -10,53 +11,36 @@ export interface SqliteStorage {
   transactionSync<T>(fn: () => T): T;
 }
 
-const SCHEMA = [
-  `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
-  `CREATE TABLE IF NOT EXISTS objects (grp TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-     body TEXT NOT NULL, PRIMARY KEY (grp, resource, ns, name))`,
-  `CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, resource TEXT NOT NULL,
-     ns TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL)`,
-];
-
 /** Writes between two trims of the event table. */
 const TRIM_EVERY = 64;
 
 export class SqlitePersistence implements Persistence {
   constructor(private readonly storage: SqliteStorage) {}
 
-  /** True when the schema exists. Reads sqlite_master only, so it never creates state. */
-  static hasSchema(sql: SqlStorage): boolean {
-    return sql.exec(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).toArray().length > 0;
-  }
-
-  createSchema(): void {
-    for (const stmt of SCHEMA) this.storage.sql.exec(stmt);
-  }
-
   getMeta(k: string): string | undefined {
-    const row = this.storage.sql.exec<{ v: string }>(`SELECT v FROM meta WHERE k = ?`, k).toArray()[0];
+    const row = this.storage.sql.exec<{ v: string }>(`SELECT v FROM capim_meta WHERE k = ?`, k).toArray()[0];
     return row?.v;
   }
 
   setMeta(k: string, v: string): void {
-    this.storage.sql.exec(`INSERT INTO meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v);
+    this.storage.sql.exec(`INSERT INTO capim_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v);
   }
 
   load(): PersistedState {
     const sql = this.storage.sql;
     // Every write stores an event under its rv and trims only older ones, so the newest event carries the
     // counter; `meta.rv` is what databases written before that was relied on held.
-    const latest = sql.exec<{ rv: number | null }>(`SELECT MAX(rv) AS rv FROM events`).toArray()[0]?.rv;
+    const latest = sql.exec<{ rv: number | null }>(`SELECT MAX(rv) AS rv FROM capim_events`).toArray()[0]?.rv;
     const rv = Math.max(Number(this.getMeta("rv") ?? 0), Number(latest ?? 0));
     const objects = sql
       .exec<{ grp: string; resource: string; ns: string; name: string; body: string }>(
-        `SELECT grp, resource, ns, name, body FROM objects`,
+        `SELECT grp, resource, ns, name, body FROM capim_objects`,
       )
       .toArray()
       .map((r) => ({ key: { group: r.grp, resource: r.resource, namespace: r.ns, name: r.name }, object: JSON.parse(r.body) as KubeObject }));
     const events = sql
       .exec<{ rv: number; type: string; grp: string; resource: string; ns: string; name: string; body: string }>(
-        `SELECT rv, type, grp, resource, ns, name, body FROM events ORDER BY rv`,
+        `SELECT rv, type, grp, resource, ns, name, body FROM capim_events ORDER BY rv`,
       )
       .toArray()
       .map(
@@ -76,16 +60,16 @@ export class SqlitePersistence implements Persistence {
     const body = storedJson(event.object);
     this.storage.transactionSync(() => {
       if (event.type === "DELETED") {
-        sql.exec(`DELETE FROM objects WHERE grp = ? AND resource = ? AND ns = ? AND name = ?`, k.group, k.resource, k.namespace, k.name);
+        sql.exec(`DELETE FROM capim_objects WHERE grp = ? AND resource = ? AND ns = ? AND name = ?`, k.group, k.resource, k.namespace, k.name);
       } else {
         sql.exec(
-          `INSERT INTO objects (grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?)
+          `INSERT INTO capim_objects (grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?)
            ON CONFLICT (grp, resource, ns, name) DO UPDATE SET body = excluded.body`,
           k.group, k.resource, k.namespace, k.name, body,
         );
       }
       sql.exec(
-        `INSERT OR REPLACE INTO events (rv, type, grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO capim_events (rv, type, grp, resource, ns, name, body) VALUES (?, ?, ?, ?, ?, ?, ?)`,
         event.rv, event.type, k.group, k.resource, k.namespace, k.name, body,
       );
       // Keep the window of the newest `eventLogSize` resourceVersions (the store reads back only those).
@@ -94,16 +78,16 @@ export class SqlitePersistence implements Persistence {
       // edge's CPU under a write-heavy load. It runs every TRIM_EVERY writes, so most writes are two
       // statements (the table holds at most TRIM_EVERY - 1 extra rows). The counter is not written
       // separately either: the newest event carries it (see load).
-      if (eventLogSize > 0 && event.rv % TRIM_EVERY === 0) sql.exec(`DELETE FROM events WHERE rv <= ?`, event.rv - eventLogSize);
+      if (eventLogSize > 0 && event.rv % TRIM_EVERY === 0) sql.exec(`DELETE FROM capim_events WHERE rv <= ?`, event.rv - eventLogSize);
     });
   }
 
   clear(): void {
     const { sql } = this.storage;
     this.storage.transactionSync(() => {
-      sql.exec(`DELETE FROM objects`);
-      sql.exec(`DELETE FROM events`);
-      sql.exec(`DELETE FROM meta`);
+      sql.exec(`DELETE FROM capim_objects`);
+      sql.exec(`DELETE FROM capim_events`);
+      sql.exec(`DELETE FROM capim_meta`);
     });
   }
 }

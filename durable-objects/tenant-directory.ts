@@ -4,6 +4,7 @@
 // one DO turn (RPC calls to one DO are serialized), so concurrent creates cannot overshoot. Expired
 // clusters (expires_at passed; their DO deletes itself and then calls `remove`) neither count nor list.
 import { DurableObject } from "cloudflare:workers";
+import { TENANT_DIRECTORY_MIGRATIONS, migrate } from "./schema.js";
 
 export interface DirectoryEntry {
   namespace: string;
@@ -19,13 +20,7 @@ export type ReserveResult = "reserved" | "exists" | "full";
 export class TenantDirectory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(
-      `CREATE TABLE IF NOT EXISTS clusters (ns TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL,
-         kubernetes_version TEXT NOT NULL, PRIMARY KEY (ns, name))`,
-    );
-    // Added for ephemeral clusters; older directories get the column here. Epoch ms; NULL: no TTL.
-    const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(clusters)`).toArray();
-    if (!cols.some((c) => c.name === "expires_at")) ctx.storage.sql.exec(`ALTER TABLE clusters ADD COLUMN expires_at REAL`);
+    migrate(ctx.storage, TENANT_DIRECTORY_MIGRATIONS);
   }
 
   /**
@@ -34,21 +29,21 @@ export class TenantDirectory extends DurableObject<Env> {
    */
   reserve(namespace: string, name: string, max: number, now: number): ReserveResult {
     const sql = this.ctx.storage.sql;
-    if (sql.exec(`SELECT 1 FROM clusters WHERE ns = ? AND name = ?`, namespace, name).toArray().length) return "exists";
-    const live = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM clusters WHERE expires_at IS NULL OR expires_at > ?`, now).one().n;
+    if (sql.exec(`SELECT 1 FROM capim_clusters WHERE ns = ? AND name = ?`, namespace, name).toArray().length) return "exists";
+    const live = sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM capim_clusters WHERE expires_at IS NULL OR expires_at > ?`, now).one().n;
     if (live >= max) return "full";
-    sql.exec(`INSERT INTO clusters (ns, name, created_at, kubernetes_version) VALUES (?, ?, '', '')`, namespace, name);
+    sql.exec(`INSERT INTO capim_clusters (ns, name, created_at, kubernetes_version) VALUES (?, ?, '', '')`, namespace, name);
     return "reserved";
   }
 
   /** Drops a reservation that did not become a cluster (a recorded cluster is left alone). */
   release(namespace: string, name: string): void {
-    this.ctx.storage.sql.exec(`DELETE FROM clusters WHERE ns = ? AND name = ? AND created_at = ''`, namespace, name);
+    this.ctx.storage.sql.exec(`DELETE FROM capim_clusters WHERE ns = ? AND name = ? AND created_at = ''`, namespace, name);
   }
 
   setExpiry(namespace: string, name: string, expiresAt: string | undefined): void {
     this.ctx.storage.sql.exec(
-      `UPDATE clusters SET expires_at = ? WHERE ns = ? AND name = ?`,
+      `UPDATE capim_clusters SET expires_at = ? WHERE ns = ? AND name = ?`,
       expiresAt ? Date.parse(expiresAt) : null, namespace, name,
     );
   }
@@ -56,14 +51,14 @@ export class TenantDirectory extends DurableObject<Env> {
   /** Clusters past their expiry whose DO has not removed them yet (e.g. the edge was down at expiry). */
   expired(now: number, limit = 20): Array<{ namespace: string; name: string }> {
     return this.ctx.storage.sql
-      .exec<{ ns: string; name: string }>(`SELECT ns, name FROM clusters WHERE expires_at <= ? LIMIT ?`, now, limit)
+      .exec<{ ns: string; name: string }>(`SELECT ns, name FROM capim_clusters WHERE expires_at <= ? LIMIT ?`, now, limit)
       .toArray()
       .map((r) => ({ namespace: r.ns, name: r.name }));
   }
 
   record(e: DirectoryEntry): void {
     this.ctx.storage.sql.exec(
-      `INSERT INTO clusters (ns, name, created_at, kubernetes_version, expires_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO capim_clusters (ns, name, created_at, kubernetes_version, expires_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (ns, name) DO UPDATE SET created_at = excluded.created_at, kubernetes_version = excluded.kubernetes_version,
          expires_at = excluded.expires_at`,
       e.namespace, e.name, e.createdAt, e.kubernetesVersion, e.expiresAt ? Date.parse(e.expiresAt) : null,
@@ -71,7 +66,7 @@ export class TenantDirectory extends DurableObject<Env> {
   }
 
   remove(namespace: string, name: string): boolean {
-    const cur = this.ctx.storage.sql.exec(`DELETE FROM clusters WHERE ns = ? AND name = ?`, namespace, name);
+    const cur = this.ctx.storage.sql.exec(`DELETE FROM capim_clusters WHERE ns = ? AND name = ?`, namespace, name);
     return cur.rowsWritten > 0;
   }
 
@@ -79,8 +74,8 @@ export class TenantDirectory extends DurableObject<Env> {
     // Reservations (empty created_at) and expired clusters are not listed.
     const live = `created_at != '' AND (expires_at IS NULL OR expires_at > ?)`;
     const rows = namespace === undefined
-      ? this.ctx.storage.sql.exec<Record<string, string | number | null>>(`SELECT * FROM clusters WHERE ${live} ORDER BY ns, name`, now).toArray()
-      : this.ctx.storage.sql.exec<Record<string, string | number | null>>(`SELECT * FROM clusters WHERE ns = ? AND ${live} ORDER BY name`, namespace, now).toArray();
+      ? this.ctx.storage.sql.exec<Record<string, string | number | null>>(`SELECT * FROM capim_clusters WHERE ${live} ORDER BY ns, name`, now).toArray()
+      : this.ctx.storage.sql.exec<Record<string, string | number | null>>(`SELECT * FROM capim_clusters WHERE ns = ? AND ${live} ORDER BY name`, namespace, now).toArray();
     return rows.map((r) => ({
       namespace: String(r.ns),
       name: String(r.name),

@@ -24,11 +24,6 @@ export class ClusterExpiry {
     this.known = undefined;
   }
 
-  /** Creates the table; call only for a cluster that exists (an empty DO must stay empty). */
-  ensureSchema(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS capim_ttl (id INTEGER PRIMARY KEY CHECK (id = 1), expires_at REAL NOT NULL)");
-  }
-
   /** Epoch ms, or null for a cluster without TTL (also when the table does not exist yet). */
   get expiresAt(): number | null {
     if (this.known) return this.known.at;
@@ -45,7 +40,6 @@ export class ClusterExpiry {
 
   /** Expire `ttlSeconds` after `now` (null: never); returns the new expiry. */
   setTtl(ttlSeconds: number | null, now: number): number | null {
-    this.ensureSchema();
     this.known = undefined; // re-read if the write below throws
     if (ttlSeconds === null) {
       this.sql.exec("DELETE FROM capim_ttl");

@@ -23,6 +23,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiServer } from "./apiserver/server.js";
 import { ApiError } from "./apiserver/types.js";
 import { SqlitePersistence } from "./sqlite-persistence.js";
+import { WORKLOAD_CLUSTER_MIGRATIONS, hasClusterState, migrate } from "./schema.js";
 import { ClusterMachines } from "./machines/controller.js";
 import { SqliteMachineStore } from "./machines-sqlite.js";
 import { SqliteEtcdStore } from "./etcd-sqlite.js";
@@ -63,14 +64,13 @@ export class WorkloadCluster extends DurableObject<Env> {
 
   /** Loads an existing cluster; a DO whose cluster was never created stays empty (no writes). */
   private open(): void {
-    if (!SqlitePersistence.hasSchema(this.ctx.storage.sql)) return;
-    this.persistence.createSchema(); // no-op on existing tables; covers tables added by later versions
+    if (!hasClusterState(this.ctx.storage.sql)) return;
+    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS); // state written by an earlier version is upgraded in place
     const raw = this.persistence.getMeta("created");
     if (!raw) return;
     this.info = JSON.parse(raw) as ClusterInfo;
     this.api = this.newApiServer(this.info);
     this.machines = this.newMachines(this.api);
-    this.tokens.ensureSchema();
     // Re-arm for the expiry too (setAlarm is idempotent); an overdue one fires at once.
     const expiresAt = this.expiry.expiresAt;
     if (expiresAt !== null) this.scheduleAlarm(EXPIRY_ALARM, expiresAt);
@@ -292,12 +292,11 @@ export class WorkloadCluster extends DurableObject<Env> {
       labels: body.labels ?? {},
     };
     // Schema, identity and the API server's seed objects are written in this one synchronous turn.
-    this.persistence.createSchema();
+    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS);
     this.persistence.setMeta("created", JSON.stringify(info));
     this.info = info;
     this.api = this.newApiServer(info);
     this.machines = this.newMachines(this.api);
-    this.tokens.ensureSchema();
     if (body.ttlSeconds) this.scheduleAlarm(EXPIRY_ALARM, this.expiry.setTtl(body.ttlSeconds, Date.parse(info.createdAt)));
     // The per-cluster token is in this answer only (the caller writes it into a kubeconfig).
     const token = await this.tokens.mint(info, new Date());

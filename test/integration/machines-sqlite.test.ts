@@ -21,12 +21,14 @@ import { MemoryPersistence } from "./durable-objects/apiserver/memory-persistenc
 import { ClusterMachines } from "./durable-objects/machines/controller.js";
 import { SqliteMachineStore } from "./durable-objects/machines-sqlite.js";
 import { SqliteEtcdStore } from "./durable-objects/etcd-sqlite.js";
+import { WORKLOAD_CLUSTER_MIGRATIONS, migrate } from "./durable-objects/schema.js";
 import { adminCall } from "./test/helpers/machines-admin.js";
 
 export class TestCluster extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
     const sql = ctx.storage.sql;
+    migrate(ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS);
     sql.exec("CREATE TABLE IF NOT EXISTS t_clock (k INTEGER PRIMARY KEY, now REAL, alarm REAL)");
     sql.exec("INSERT OR IGNORE INTO t_clock (k, now, alarm) VALUES (1, ?, NULL)", Date.parse("2026-03-01T12:00:00Z"));
     const row = () => sql.exec("SELECT now, alarm FROM t_clock WHERE k = 1").toArray()[0];
