@@ -3,63 +3,15 @@
 // controller makes a few calls per machine); errors from the edge are Kubernetes `Status` objects,
 // surfaced as EdgeError so callers can branch on the HTTP code (404 on delete = already gone).
 import { request } from "undici";
+import type { MachineCondition, MachineJson, MachineList, MachineSpec } from "../edge-contract/admin-api.js";
 
-export interface ProvisioningSettings {
-  /** Go duration string, e.g. "10s", "1m30s". */
-  startupDuration: string;
-  /** A float held in a string, e.g. "0.2". */
-  startupJitter?: string;
-}
-
-export interface MachineProvisioning {
-  vm?: ProvisioningSettings;
-  node?: ProvisioningSettings;
-  apiServer?: ProvisioningSettings;
-  etcd?: ProvisioningSettings;
-}
-
-export interface EdgeMachineSpec {
-  controlPlane: boolean;
-  version: string;
-  failureDomain?: string;
-  /** The Machine carried the bootstrapped annotation: skip the waits (restore after a restart). */
-  bootstrapped?: boolean;
-  provisioning: MachineProvisioning;
-}
-
-export type EdgeConditionType = "VMProvisioned" | "NodeProvisioned" | "EtcdProvisioned" | "APIServerProvisioned" | "Ready";
-
-export interface EdgeCondition {
-  type: EdgeConditionType | string;
-  status: "True" | "False" | "Unknown";
-  reason: string;
-  message?: string;
-  lastTransitionTime: string;
-}
-
-export interface EdgeStep {
-  dueAt: string | null;
-  done: boolean;
-}
-
-export interface EdgeMachine {
-  name: string;
-  controlPlane: boolean;
-  version: string;
-  providerID: string;
-  failureDomain?: string;
-  createdAt: string;
-  steps: Partial<Record<"vm" | "node" | "etcd" | "apiServer" | string, EdgeStep>>;
-  conditions: EdgeCondition[];
-  ready: boolean;
-  nextTransitionAt: string | null;
-}
-
-export interface EdgeMachineList {
-  items: EdgeMachine[];
-  /** Control plane machines whose kube-apiserver is (or is being) provisioned. */
-  apiServers: number;
-}
+// The wire shapes are the edge's own (edge-contract/admin-api.ts); the Edge* names are what the
+// reconcilers call them.
+export type { MachineProvisioning, ProvisioningSettings } from "../edge-contract/admin-api.js";
+export type EdgeMachineSpec = MachineSpec;
+export type EdgeMachine = MachineJson;
+export type EdgeMachineList = MachineList;
+export type EdgeCondition = MachineCondition;
 
 export interface EdgeCluster {
   namespace?: string;

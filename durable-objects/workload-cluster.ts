@@ -35,14 +35,8 @@ import { DEFAULT_KUBERNETES_VERSION } from "../edge-contract/defaults.js";
 import { limitsFor, maxBodyBytes } from "../edge-contract/limits.js";
 import { ADMIN_GROUP, clusterNotFoundStatus, jsonResponse, statusBody, statusResponse, type StatusJson } from "../edge-contract/status.js";
 
-export interface ClusterInfo {
-  tenant: string;
-  namespace: string;
-  name: string;
-  createdAt: string;
-  kubernetesVersion: string;
-  labels: Record<string, string>;
-}
+/** What the `meta` row `created` stores: the cluster's identity and the fields fixed at creation. */
+export type ClusterInfo = Pick<ClusterDescription, "tenant" | "namespace" | "name" | "createdAt" | "kubernetesVersion" | "labels">;
 
 export class WorkloadCluster extends DurableObject<Env> {
   protected readonly persistence: SqlitePersistence;

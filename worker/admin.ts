@@ -74,6 +74,39 @@ function send(reply: AdminReply): Response {
   return jsonResponse(reply.status, reply.body);
 }
 
+/** The `:machine` path parameter, validated as the DO would name a Node (400 Status otherwise). */
+function machineName(c: Context<HonoEnv>): string | Response {
+  const name = c.req.param("machine") ?? "";
+  if (!name || name.length > 253) return statusResponse(400, "BadRequest", "the machine name in the path must be 1-253 characters");
+  return name;
+}
+
+/** A required JSON object body for the machine and etcd calls; a Response is the 400. */
+async function objectBody(c: Context<HonoEnv>): Promise<Record<string, unknown> | Response> {
+  const parsed = await readBody(c);
+  if (typeof parsed === "string") return statusResponse(400, "BadRequest", parsed);
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "BadRequest", "the request body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+type Stub = ReturnType<typeof clusterStub>;
+
+/**
+ * One admin call of the cluster DO: the cluster ref (and, with `needs`, the machine name and a JSON
+ * object body) are checked first, each failure answered with its 400 Status.
+ */
+function call(needs: { machine?: boolean; body?: boolean }, fn: (stub: Stub, ref: Ref, machine: string, body: Record<string, unknown>) => Promise<AdminReply>) {
+  return async (c: Context<HonoEnv>): Promise<Response> => {
+    const ref = clusterRef(c);
+    if (ref instanceof Response) return ref;
+    const machine = needs.machine ? machineName(c) : "";
+    if (machine instanceof Response) return machine;
+    const body = needs.body ? await objectBody(c) : {};
+    if (body instanceof Response) return body;
+    return send(await fn(clusterStub(c, ref), ref, machine, body));
+  };
+}
+
 function validateCreate(body: unknown): CreateClusterRequest | string {
   if (body === null || typeof body !== "object" || Array.isArray(body)) return "body must be a JSON object";
   const { kubernetesVersion, labels, ttlSeconds, ...rest } = body as Record<string, unknown>;
@@ -144,11 +177,7 @@ admin.put("/clusters/:ns/:name", async (c) => {
   return send(reply);
 });
 
-admin.get("/clusters/:ns/:name", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  return send(await clusterStub(c, ref).describeCluster(ref));
-});
+admin.get("/clusters/:ns/:name", call({}, (stub, ref) => stub.describeCluster(ref)));
 
 // Extend (or shorten, or remove) the TTL: the cluster expires ttlSeconds from now.
 admin.patch("/clusters/:ns/:name", async (c) => {
@@ -171,11 +200,7 @@ admin.patch("/clusters/:ns/:name", async (c) => {
 });
 
 // Another per-cluster token (e.g. `capim-edge cluster kubeconfig`); the token is in the answer only.
-admin.post("/clusters/:ns/:name/tokens", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  return send(await clusterStub(c, ref).mintClusterToken(ref));
-});
+admin.post("/clusters/:ns/:name/tokens", call({}, (stub, ref) => stub.mintClusterToken(ref)));
 
 admin.delete("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
@@ -187,89 +212,15 @@ admin.delete("/clusters/:ns/:name", async (c) => {
 });
 
 // Machines and the fake etcd: each route is one typed call of the cluster DO.
-
-/** The `:machine` path parameter, validated as the DO would name a Node (400 Status otherwise). */
-function machineName(c: Context<HonoEnv>): string | Response {
-  const name = c.req.param("machine") ?? "";
-  if (!name || name.length > 253) return statusResponse(400, "BadRequest", "the machine name in the path must be 1-253 characters");
-  return name;
-}
-
-/** A required JSON object body for the machine and etcd calls; a Response is the 400. */
-async function objectBody(c: Context<HonoEnv>): Promise<Record<string, unknown> | Response> {
-  const parsed = await readBody(c);
-  if (typeof parsed === "string") return statusResponse(400, "BadRequest", parsed);
-  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) return statusResponse(400, "BadRequest", "the request body must be a JSON object");
-  return parsed as Record<string, unknown>;
-}
-
-admin.get("/clusters/:ns/:name/machines", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  return send(await clusterStub(c, ref).listMachines(ref));
-});
-
-admin.get("/clusters/:ns/:name/machines/:machine", async (c) => {
-  const ref = clusterRef(c);
-  const name = machineName(c);
-  if (ref instanceof Response) return ref;
-  if (name instanceof Response) return name;
-  return send(await clusterStub(c, ref).getMachine(ref, name));
-});
-
-admin.put("/clusters/:ns/:name/machines/:machine", async (c) => {
-  const ref = clusterRef(c);
-  const name = machineName(c);
-  if (ref instanceof Response) return ref;
-  if (name instanceof Response) return name;
-  const body = await objectBody(c);
-  if (body instanceof Response) return body;
-  return send(await clusterStub(c, ref).putMachine(ref, name, body));
-});
-
-admin.delete("/clusters/:ns/:name/machines/:machine", async (c) => {
-  const ref = clusterRef(c);
-  const name = machineName(c);
-  if (ref instanceof Response) return ref;
-  if (name instanceof Response) return name;
-  return send(await clusterStub(c, ref).deleteMachine(ref, name));
-});
-
-admin.get("/clusters/:ns/:name/etcd", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  return send(await clusterStub(c, ref).etcdState(ref));
-});
-
-admin.get("/clusters/:ns/:name/etcd/faults", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  return send(await clusterStub(c, ref).etcdFaults(ref));
-});
-
-admin.put("/clusters/:ns/:name/etcd/faults", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await objectBody(c);
-  if (body instanceof Response) return body;
-  return send(await clusterStub(c, ref).setEtcdFaults(ref, body));
-});
-
-admin.post("/clusters/:ns/:name/etcd/move-leader", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await objectBody(c);
-  if (body instanceof Response) return body;
-  return send(await clusterStub(c, ref).moveEtcdLeader(ref, body));
-});
-
-admin.post("/clusters/:ns/:name/etcd/remove-member", async (c) => {
-  const ref = clusterRef(c);
-  if (ref instanceof Response) return ref;
-  const body = await objectBody(c);
-  if (body instanceof Response) return body;
-  return send(await clusterStub(c, ref).removeEtcdMember(ref, body));
-});
+admin.get("/clusters/:ns/:name/machines", call({}, (stub, ref) => stub.listMachines(ref)));
+admin.get("/clusters/:ns/:name/machines/:machine", call({ machine: true }, (stub, ref, m) => stub.getMachine(ref, m)));
+admin.put("/clusters/:ns/:name/machines/:machine", call({ machine: true, body: true }, (stub, ref, m, body) => stub.putMachine(ref, m, body)));
+admin.delete("/clusters/:ns/:name/machines/:machine", call({ machine: true }, (stub, ref, m) => stub.deleteMachine(ref, m)));
+admin.get("/clusters/:ns/:name/etcd", call({}, (stub, ref) => stub.etcdState(ref)));
+admin.get("/clusters/:ns/:name/etcd/faults", call({}, (stub, ref) => stub.etcdFaults(ref)));
+admin.put("/clusters/:ns/:name/etcd/faults", call({ body: true }, (stub, ref, _m, body) => stub.setEtcdFaults(ref, body)));
+admin.post("/clusters/:ns/:name/etcd/move-leader", call({ body: true }, (stub, ref, _m, body) => stub.moveEtcdLeader(ref, body)));
+admin.post("/clusters/:ns/:name/etcd/remove-member", call({ body: true }, (stub, ref, _m, body) => stub.removeEtcdMember(ref, body)));
 
 // A known admin path with a method it does not serve: 405; any other path below machines/etcd: 404.
 const KNOWN_SUBPATHS = /^\/admin\/clusters\/[^/]+\/[^/]+\/(machines(\/[^/]+)?|etcd(\/(faults|move-leader|remove-member))?)$/;
