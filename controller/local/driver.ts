@@ -1,7 +1,8 @@
 // The driver plays Cluster API's part for the embedded default: for clusters `<prefix>-1..n` it
-// creates what CAPI's controllers would (Cluster, CA Secrets, Machines, DevCluster, DevMachines),
-// then reacts to the provider like them: marks the Cluster's infrastructure provisioned, writes
-// `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the control plane is
+// creates what CAPI's controllers would (Cluster, DevCluster, Machines, DevMachines), then reacts to the
+// provider in real CAPI's order: once the DevCluster is provisioned it marks the Cluster's infrastructure
+// provisioned, creates `<cluster>-ca` and then `<cluster>-etcd` (KCP creates the CAs only after the
+// infrastructure, see capi-contract.md §5), writes `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the control plane is
 // initialized, as CABPK does), sets ControlPlaneInitialized once a control plane machine is ready.
 // Every step is create-if-missing / patch-if-different, so a restart converges without re-creating.
 import { makeInformer, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
@@ -91,6 +92,8 @@ export class Driver {
   private readonly shared: boolean;
   private readonly nameSet: ReadonlySet<string>;
   private readonly kubeconfigsWritten = new Map<string, string>();
+  /** Clusters whose `<cluster>-ca` and `<cluster>-etcd` exist (created here or found). */
+  private readonly casCreated = new Set<string>();
   /** Machine writes that succeeded (`<uid>/<step>`): the informer may not show them yet when the next event syncs. */
   private readonly machineWritesDone = new Set<string>();
   private readonly version: string;
@@ -161,7 +164,7 @@ export class Driver {
       await this.secrets.start();
     }
     // Objects created before this driver subscribed (a restart) are picked up by the queue below.
-    // Creating objects is the slow part (an RSA CA per cluster): a few clusters at a time, as CAPI's
+    // A few clusters at a time, as CAPI's
     // controllers (and a `kubectl apply` of many clusters) work on several at once; sync each as it is done.
     let next = 0;
     const worker = async () => {
@@ -270,17 +273,6 @@ export class Driver {
       controller: true,
       blockOwnerDeletion: true,
     });
-    // The CAs exist before the infrastructure, as KCP creates them first; RSA like CAPI's.
-    // Both at once: RSA key generation runs on libuv's thread pool, so the two keys use both cores.
-    await Promise.all(
-      ["ca", "etcd"].map(async (suffix) => {
-        const secretName = `${name}-${suffix}`;
-        if (!this.secrets.get(secretName, ns)) {
-          const ca = await generateCA(suffix === "ca" ? "kubernetes" : "etcd-ca", { rsa: this.o.caKeys !== "ecdsa" });
-          await this.createSecretIfMissing(secretName, name, { "tls.crt": ca.certPem, "tls.key": ca.keyPem });
-        }
-      }),
-    );
     await this.createIfMissing(DEV_CLUSTER, {
       apiVersion: apiVersionOf(DEV_CLUSTER),
       kind: "DevCluster",
@@ -331,8 +323,11 @@ export class Driver {
       if (cluster.spec?.controlPlaneEndpoint?.host !== endpoint.host || cluster.spec?.controlPlaneEndpoint?.port !== endpoint.port) {
         await this.o.kube.patch(CLUSTER, ns, name, { spec: { controlPlaneEndpoint: { host: endpoint.host, port: endpoint.port } } });
       }
+      await this.ensureCAs(name);
       await this.ensureKubeconfig(name, `https://${endpoint.host}:${endpoint.port}`);
     }
+    // CABPK cannot write bootstrap data before the cluster's certificates exist.
+    const certificatesReady = this.casCreated.has(name);
 
     const dms = this.devMachinesOf.lookup(ns, name).map((n) => this.caches.devMachines.get(n, ns)).filter((d): d is KubeObject => d !== undefined);
     for (const dm of dms) {
@@ -343,7 +338,7 @@ export class Driver {
       const vm = getCondition(dm.status?.conditions, "VMProvisioned");
       const done = (step: string) => this.machineWritesDone.has(`${machine.metadata.uid}/${step}`);
       const markDone = (step: string) => this.machineWritesDone.add(`${machine.metadata.uid}/${step}`);
-      if (vm?.reason === "WaitingForBootstrapData" && !machine.spec?.bootstrap?.dataSecretName && !done("bootstrap")) {
+      if (certificatesReady && vm?.reason === "WaitingForBootstrapData" && !machine.spec?.bootstrap?.dataSecretName && !done("bootstrap")) {
         const secretName = `${machine.metadata.name}-bootstrap`;
         await this.createSecretIfMissing(secretName, name, { value: "#cloud-config\n# never executed by capim-edge\n", format: "cloud-config" });
         await this.o.kube.patch(MACHINE, ns, machine.metadata.name, { spec: { bootstrap: { dataSecretName: secretName } } });
@@ -368,6 +363,21 @@ export class Driver {
       await this.setClusterStatus(cluster, { initialization: { controlPlaneInitialized: true } }, "ControlPlaneInitialized");
     }
     this.report();
+  }
+
+  /**
+   * KCP's order: `<cluster>-ca`, then `<cluster>-etcd`, one after the other, only after the infrastructure is
+   * provisioned; so the VIP is already open when each appears. RSA like CAPI's unless caKeys says otherwise.
+   */
+  private async ensureCAs(name: string): Promise<void> {
+    if (this.casCreated.has(name)) return;
+    for (const suffix of ["ca", "etcd"]) {
+      const secretName = `${name}-${suffix}`;
+      if (this.secrets.get(secretName, this.namespace)) continue;
+      const ca = await generateCA(suffix === "ca" ? "kubernetes" : "etcd-ca", { rsa: this.o.caKeys !== "ecdsa" });
+      await this.createSecretIfMissing(secretName, name, { "tls.crt": ca.certPem, "tls.key": ca.keyPem });
+    }
+    this.casCreated.add(name);
   }
 
   private async setClusterStatus(cluster: KubeObject, fields: Record<string, unknown>, conditionTrue: string): Promise<void> {

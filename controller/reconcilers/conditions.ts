@@ -47,7 +47,6 @@ export const Reasons = {
   /** capim-edge specific: the backend the object asks for is not one we run. */
   UnsupportedBackend: "UnsupportedBackend",
   /** capim-edge specific: `<cluster>-ca` is not there yet, so the VIP cannot serve TLS. */
-  WaitingForClusterCA: "WaitingForClusterCA",
   WaitingForCluster: "WaitingForCluster",
   WaitingForMachine: "WaitingForMachine",
   VIPUnavailable: "VIPUnavailable",

@@ -1,5 +1,5 @@
 // DevCluster reconciler (contract §5, §7): registers the fake cluster on the edge, opens the cluster's
-// VIP with its CA, publishes the endpoint, and on delete closes the VIP and drops the edge state.
+// VIP (serving with the cluster's CAs once CAPI has created them), publishes the endpoint, and on delete closes the VIP and drops the edge state.
 // The edge cluster id is the owning CAPI Cluster's <namespace>/<name>, so the VIP, the machines and
 // the kubeconfig CAPI writes all agree on one name.
 import { DEV_CLUSTER, errorMessage, secretValue, type KubeObject } from "../kube.js";
@@ -101,22 +101,19 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
   dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
   const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName);
 
+  // CAPI's order (capi-contract.md §5): the endpoint first, then KCP creates `<cluster>-ca` and
+  // `<cluster>-etcd`. The VIP opens without them and picks each up when its Secret appears (the Secret
+  // informer enqueues this DevCluster); until then it answers every request 401.
   const ca = await readKeyPair(ctx, ns, `${clusterName}-ca`);
-  if (!ca) {
-    await setStatus(ctx, dc, [
-      { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
-      { type: Types.Ready, status: "False", reason: Reasons.WaitingForClusterCA, message: `Waiting for Secret ${clusterName}-ca` },
-    ]);
-    return { requeueAfterMs: SECRET_RETRY_MS };
-  }
   const etcdCa = await readKeyPair(ctx, ns, `${clusterName}-etcd`);
 
   const recorded = dc.spec.controlPlaneEndpoint as { host?: string; port?: number } | undefined;
   let endpoint = recorded?.host && recorded?.port ? { host: recorded.host, port: recorded.port } : undefined;
   const open = ctx.vip.isOpen(ns, clusterName);
   const wanted = !endpoint || vipWanted(await edgeMachines());
-  if (wanted && (!open || !endpoint)) {
+  if (wanted) {
     try {
+      // Cheap when open with the same CAs; swaps TLS contexts in place when a CA appeared or changed.
       const got = await ctx.vip.open({ namespace: ns, name: clusterName, port: recorded?.port, ca, etcdCa });
       if (recorded?.port && got.port !== recorded.port) {
         // A restart should come back on the same port; if the OS gave another one, CAPI must learn it.
@@ -124,13 +121,14 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
       }
       endpoint = got;
     } catch (e) {
+      ctx.log.warn({ cluster: `${ns}/${clusterName}`, err: errorMessage(e) }, "opening the VIP failed");
       await setStatus(ctx, dc, [
         { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
         { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` },
       ]);
       return { requeueAfterMs: VIP_RETRY_MS };
     }
-  } else if (!wanted && open) {
+  } else if (open) {
     await ctx.vip.close(ns, clusterName);
   }
 
@@ -155,7 +153,8 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
     ],
     true,
   );
-  return {};
+  // The Secret informer only sees CAPI's labelled Secrets: look again later for CAs created without the label.
+  return ca && etcdCa ? {} : { requeueAfterMs: SECRET_RETRY_MS };
 }
 
 async function reconcileDelete(ctx: ReconcileContext, dc: KubeObject, clusterName: string | undefined): Promise<Result> {

@@ -7,7 +7,7 @@ import type { Metrics } from "../metrics.js";
 import { ClusterListener, type EtcdRequestHandler, type UpgradeHandler } from "./listeners.js";
 import { DEFAULT_PORT_RANGE, PortPool } from "./ports.js";
 import { createEdgeTarget, type EdgeTarget } from "./proxy.js";
-import { createClusterTlsContexts, type ClusterTlsContexts } from "./tls.js";
+import { createClusterTlsContexts, placeholderTlsContexts, type ClusterTlsContexts } from "./tls.js";
 
 export type { UpgradeHandler, UpgradeContext, ClusterContext, EtcdRequestHandler, ConnectionIdentity } from "./listeners.js";
 export { connectionIdentity } from "./listeners.js";
@@ -37,7 +37,8 @@ export interface VipCluster {
   name: string;
   /** Preferred port (e.g. from DevCluster.spec.controlPlaneEndpoint.port); used when free, else a new one. */
   port?: number;
-  ca: CertKeyPair;
+  /** `<cluster>-ca`. Undefined until CAPI creates it: the VIP listens anyway (see placeholderTlsContexts). */
+  ca?: CertKeyPair;
   etcdCa?: CertKeyPair;
 }
 
@@ -73,7 +74,8 @@ export class VipManager {
   }
 
   /**
-   * Opens (or returns the already open) VIP of a cluster. Reopens on the same port when the CAs changed.
+   * Opens (or returns the already open) VIP of a cluster. When its CAs changed (created after the VIP
+   * opened, or rotated), the listener swaps TLS contexts in place: same port, no connection dropped.
    * The returned port differs from `cluster.port` only when that port could not be bound.
    */
   open(cluster: VipCluster): Promise<VipEndpoint> {
@@ -81,13 +83,13 @@ export class VipManager {
     return this.serialize(key, async () => {
       const existing = this.listeners.get(key);
       if (existing) {
-        if (sameCa(existing.ctx.clusterCA, cluster.ca) && sameCa(existing.ctx.etcdCa, cluster.etcdCa)) {
-          return { host: this.opts.host, port: existing.port };
+        if (!sameCa(existing.ctx.clusterCA, cluster.ca) || !sameCa(existing.ctx.etcdCa, cluster.etcdCa)) {
+          existing.updateTls(await this.tlsFor(cluster), cluster.ca, cluster.etcdCa);
+          this.opts.logger.info({ cluster: key, port: existing.port, ca: !!cluster.ca, etcdCa: !!cluster.etcdCa }, "VIP serving with new CAs");
         }
-        cluster = { ...cluster, port: cluster.port ?? existing.port };
-        await this.closeListener(key, existing);
+        return { host: this.opts.host, port: existing.port };
       }
-      const tls = await createClusterTlsContexts({ ca: cluster.ca, etcdCa: cluster.etcdCa, hosts: [this.opts.host] });
+      const tls = await this.tlsFor(cluster);
       const listener = new ClusterListener(cluster, tls, {
         edge: this.edge,
         logger: this.opts.logger,
@@ -101,9 +103,14 @@ export class VipManager {
       if (cluster.port !== undefined && cluster.port !== port) {
         this.opts.logger.warn({ cluster: key, wanted: cluster.port, port }, "requested VIP port unavailable; using another");
       }
-      this.opts.logger.info({ cluster: key, host: this.opts.host, port }, "VIP open");
+      this.opts.logger.info({ cluster: key, host: this.opts.host, port, ca: !!cluster.ca, etcdCa: !!cluster.etcdCa }, "VIP open");
       return { host: this.opts.host, port };
     });
+  }
+
+  private tlsFor(cluster: VipCluster): Promise<ClusterTlsContexts> {
+    const hosts = [this.opts.host];
+    return cluster.ca ? createClusterTlsContexts({ ca: cluster.ca, etcdCa: cluster.etcdCa, hosts }) : placeholderTlsContexts(hosts);
   }
 
   private async closeListener(key: string, l: ClusterListener): Promise<void> {

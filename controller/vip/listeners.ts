@@ -46,9 +46,11 @@ export function connectionIdentity(socket: unknown): ConnectionIdentity | undefi
 export interface ClusterContext {
   namespace: string;
   name: string;
-  clusterCA: CertKeyPair;
+  /** `<cluster>-ca`; undefined until CAPI (KCP) has created it: the VIP then serves a placeholder cert. */
+  clusterCA?: CertKeyPair;
+  /** `<cluster>-etcd`; may appear after the VIP opened (KCP writes it after `<cluster>-ca`). */
   etcdCa?: CertKeyPair;
-  /** Serving certs/contexts for this cluster's TLS mux (apiserver and etcd-<node>). */
+  /** Serving certs/contexts for this cluster's TLS mux (apiserver and etcd-<node>); replaced when a CA changes. */
   tls: ClusterTlsContexts;
   /** `/clusters/<ns>/<name>`, the cluster's prefix on the edge. */
   clusterPath: string;
@@ -97,6 +99,11 @@ function identify(socket: TLSSocket, tls: ClusterTlsContexts): ConnectionIdentit
   return { authorized: true, user: one(cert.subject?.CN) ?? "", groups: many(cert.subject?.O), serverName, route };
 }
 
+/** The default (non-SNI) context: apiserver cert, client certs checked against the cluster CA. */
+function secureContextOptions(tls: ClusterTlsContexts) {
+  return { key: tls.apiserver.keyPem, cert: tls.apiserver.certPem, ca: tls.apiserver.caPem };
+}
+
 function rejectUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
   const body = statusBody(code, reason, message);
   socket.end(
@@ -110,15 +117,18 @@ export class ClusterListener {
   readonly ctx: ClusterContext;
   readonly label: string;
   port = 0;
+  /** The current TLS material; `updateTls` swaps it without dropping the listener or its connections. */
+  private current: ClusterTlsContexts;
   private readonly sockets = new Set<Duplex>();
   private closed?: Promise<void>;
 
   constructor(
-    cluster: { namespace: string; name: string; ca: CertKeyPair; etcdCa?: CertKeyPair },
-    readonly tls: ClusterTlsContexts,
+    cluster: { namespace: string; name: string; ca?: CertKeyPair; etcdCa?: CertKeyPair },
+    tls: ClusterTlsContexts,
     private readonly deps: ListenerDeps,
   ) {
     const { namespace, name } = cluster;
+    this.current = tls;
     this.label = `${namespace}/${name}`;
     const clusterPath = `/clusters/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
     const edge = deps.edge;
@@ -147,10 +157,9 @@ export class ClusterListener {
       allowHTTP1: true,
       requestCert: true,
       rejectUnauthorized: false,
-      key: tls.apiserver.keyPem,
-      cert: tls.apiserver.certPem,
-      ca: cluster.ca.certPem,
-      SNICallback: tls.sniCallback,
+      ...secureContextOptions(tls),
+      // Reads the current material: a CA that appears later is used by the next handshake.
+      SNICallback: (serverName, cb) => this.current.sniCallback(serverName, cb),
       ALPNProtocols: ["h2", "http/1.1"],
     });
     this.server.on("connection", (raw: Duplex) => {
@@ -159,7 +168,7 @@ export class ClusterListener {
       (raw as Socket).setNoDelay?.(true);
     });
     this.server.on("secureConnection", (socket: TLSSocket) => {
-      const id = identify(socket, tls);
+      const id = identify(socket, this.current);
       (socket as unknown as Record<symbol, ConnectionIdentity>)[kIdentity] = id;
       if (id.route === "etcd" && !id.authorized) {
         deps.logger.debug({ cluster: this.label, sni: id.serverName, err: id.error }, "etcd connection refused");
@@ -171,6 +180,22 @@ export class ClusterListener {
     this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     // An HTTP/2 session error must not take the process down; the session is torn down by Node.
     this.server.on("sessionError", (err) => deps.logger.debug({ cluster: this.label, err: err.message }, "h2 session error"));
+  }
+
+  get tls(): ClusterTlsContexts {
+    return this.current;
+  }
+
+  /**
+   * Serves with new CAs from the next handshake on (CAPI creates `<cluster>-ca`, then `<cluster>-etcd`, after
+   * the endpoint exists). The port stays open and established connections keep the identity they proved.
+   */
+  updateTls(tls: ClusterTlsContexts, ca: CertKeyPair | undefined, etcdCa: CertKeyPair | undefined): void {
+    this.current = tls;
+    this.ctx.tls = tls;
+    this.ctx.clusterCA = ca;
+    this.ctx.etcdCa = etcdCa;
+    this.server.setSecureContext(secureContextOptions(tls));
   }
 
   async listen(pool: PortPool, bindAddress: string, preferred?: number): Promise<number> {

@@ -5,6 +5,7 @@
 import { createSecureContext, type SecureContext } from "node:tls";
 import { isIP } from "node:net";
 import type { CertKeyPair } from "../pki/ca.js";
+import { generateCA } from "../pki/ca.js";
 import { issueCert, loadCA, type LoadedCA } from "../pki/certs.js";
 
 export interface ServingCert {
@@ -124,4 +125,23 @@ export async function createClusterTlsContexts(opts: {
       );
     },
   };
+}
+
+const placeholders = new Map<string, Promise<ClusterTlsContexts>>();
+
+/**
+ * What a VIP serves before CAPI has created `<cluster>-ca`: the endpoint must exist first (KCP creates the
+ * CAs only once the infrastructure is provisioned), so the port listens with a cert from a throw-away CA
+ * that lives only in this process. No client can prove an identity against it: every request gets 401
+ * until the real CA is swapped in. One per advertised host set, shared by every VIP.
+ */
+export function placeholderTlsContexts(hosts: string[]): Promise<ClusterTlsContexts> {
+  const key = hosts.join(",");
+  let p = placeholders.get(key);
+  if (!p) {
+    p = generateCA("capim-edge placeholder (waiting for the cluster CA)").then((ca) => createClusterTlsContexts({ ca, hosts }));
+    p.catch(() => placeholders.delete(key));
+    placeholders.set(key, p);
+  }
+  return p;
 }

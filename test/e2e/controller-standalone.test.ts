@@ -1,10 +1,11 @@
 // The controller as deployed (`controller/main.ts` with flags, its own process) against a management
 // API (the embedded one, through its VIP) and a separately running edge. Objects are created by the
 // test with client-node, like CAPI would: this checks the DevCluster gates and unsupported backends,
-// the endpoint and VIP (a real TLS handshake with a client cert signed by the cluster CA), the metrics
+// the endpoint opened before CAPI creates the CAs and the VIP picking each CA up (real TLS handshakes), the metrics
 // and probes, graceful SIGTERM, and a restart coming back on the same VIP port.
 import * as k8s from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
+import { request as httpsRequest } from "node:https";
 import { connect as tlsConnect } from "node:tls";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -124,10 +125,68 @@ describe("standalone controller process", () => {
   let ca: { certPem: string; keyPem: string };
   let port: number;
 
-  it("waits for the cluster CA, then opens a VIP that serves TLS signed by it", async () => {
+  /** Handshake with `opts`; resolves to the server cert's CN when it verified, undefined when it did not. */
+  const verifiedPeer = (opts: { ca: string; servername: string; cert?: string; key?: string }) =>
+    new Promise<string | undefined>((resolve) => {
+      const s = tlsConnect({ host: "127.0.0.1", port, ...opts }, () => {
+        const cn = s.getPeerCertificate().subject?.CN;
+        s.destroy();
+        resolve(String(cn));
+      });
+      s.once("error", () => resolve(undefined));
+    });
+
+  // Real CAPI's order (capi-contract.md §5): KCP creates `<cluster>-ca` only once the infrastructure is
+  // provisioned, and `<cluster>-etcd` after it. A provider that waits for the CA deadlocks real CAPI.
+  it("provisions the endpoint before any CA exists, then serves with each CA as it appears, on the same port", async () => {
     const cluster = await createCluster("vip");
     await createDevCluster("vip", cluster, { inMemory: {} });
-    // A DevMachine created now is held back: the infrastructure is not provisioned.
+    const dc = await until(async () => {
+      const o = await get("devclusters", "vip");
+      return o.status?.initialization?.provisioned ? o : undefined;
+    }, "DevCluster provisioned without a CA");
+    expect((await core.listNamespacedSecret({ namespace: NS, labelSelector: "cluster.x-k8s.io/cluster-name=vip" })).items).toEqual([]);
+    expect(dc.metadata.finalizers).toContain("dockercluster.infrastructure.cluster.x-k8s.io");
+    expect(dc.spec.controlPlaneEndpoint.host).toBe("127.0.0.1");
+    port = dc.spec.controlPlaneEndpoint.port;
+    expect(port).toBeGreaterThanOrEqual(21000);
+    expect(port).toBeLessThanOrEqual(21999);
+    expect(dc.metadata.annotations["inmemorycluster.infrastructure.cluster.x-k8s.io/listener"]).toBe(`${NS}/vip`);
+    expect(cond(dc, "Ready")).toMatchObject({ status: "True" });
+
+    // Listening, but nobody can authenticate before the CA exists: 401 with a Status.
+    const stranger = await generateCA("someone-else", { rsa: false });
+    const strangerClient = await issueCert(stranger, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+    const early = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: "127.0.0.1", port, path: "/api/v1/namespaces", rejectUnauthorized: false, cert: strangerClient.certPem, key: strangerClient.keyPem },
+        (res) => {
+          let body = "";
+          res.on("data", (b) => (body += b));
+          res.on("end", () => resolve({ code: res.statusCode ?? 0, body }));
+        },
+      );
+      req.once("error", reject);
+      req.end();
+    });
+    expect(early.code).toBe(401);
+    expect(JSON.parse(early.body)).toMatchObject({ kind: "Status", code: 401 });
+
+    ca = await generateCA("kubernetes", { rsa: false });
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: "vip-ca", namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip" } },
+        type: "cluster.x-k8s.io/secret",
+        stringData: { "tls.crt": ca.certPem, "tls.key": ca.keyPem },
+      },
+    });
+    const client = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
+    const peerCN = await until(() => verifiedPeer({ ca: ca.certPem, servername: "localhost", cert: client.certPem, key: client.keyPem }), "VIP serving a cert signed by vip-ca");
+    expect(peerCN).toBe("kube-apiserver");
+    expect((await get("devclusters", "vip")).spec.controlPlaneEndpoint.port).toBe(port);
+
+    // A machine goes on to wait for bootstrap data: the infrastructure gate is open.
     const machine = await custom.createNamespacedCustomObject({
       group: "cluster.x-k8s.io",
       version: "v1beta2",
@@ -157,54 +216,28 @@ describe("standalone controller process", () => {
         spec: { backend: { inMemory: { vm: { provisioning: { startupDuration: "1s" } } } } },
       },
     });
-    const waiting = await until(async () => {
-      const o = await get("devclusters", "vip");
-      return cond(o, "Ready")?.reason === "WaitingForClusterCA" ? o : undefined;
-    }, "DevCluster waiting for its CA");
-    expect(waiting.metadata.finalizers).toContain("dockercluster.infrastructure.cluster.x-k8s.io");
-    const dm = await until(async () => {
-      const o = await get("devmachines", "vip-cp-0");
-      return cond(o, "VMProvisioned") ? o : undefined;
-    }, "DevMachine gated");
-    expect(cond(dm, "VMProvisioned")).toMatchObject({ status: "False", reason: "WaitingForClusterInfrastructureReady" });
-
-    ca = await generateCA("kubernetes", { rsa: false });
-    await core.createNamespacedSecret({
-      namespace: NS,
-      body: {
-        metadata: { name: "vip-ca", namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip" } },
-        type: "cluster.x-k8s.io/secret",
-        stringData: { "tls.crt": ca.certPem, "tls.key": ca.keyPem },
-      },
-    });
-    const dc = await until(async () => {
-      const o = await get("devclusters", "vip");
-      return o.status?.initialization?.provisioned ? o : undefined;
-    }, "DevCluster provisioned");
-    expect(dc.spec.controlPlaneEndpoint.host).toBe("127.0.0.1");
-    port = dc.spec.controlPlaneEndpoint.port;
-    expect(port).toBeGreaterThanOrEqual(21000);
-    expect(port).toBeLessThanOrEqual(21999);
-    expect(dc.metadata.annotations["inmemorycluster.infrastructure.cluster.x-k8s.io/listener"]).toBe(`${NS}/vip`);
-    expect(cond(dc, "Ready")).toMatchObject({ status: "True" });
-
-    // The gate opens: bootstrap data is what the machine waits for next.
     const next = await until(async () => {
       const o = await get("devmachines", "vip-cp-0");
       return cond(o, "VMProvisioned")?.reason === "WaitingForBootstrapData" ? o : undefined;
     }, "DevMachine waiting for bootstrap data");
     expect(next.metadata.finalizers).toContain("dockermachine.infrastructure.cluster.x-k8s.io");
 
-    const client = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
-    const peerCN = await new Promise<string>((resolve, reject) => {
-      const s = tlsConnect({ host: "127.0.0.1", port, ca: ca.certPem, cert: client.certPem, key: client.keyPem, servername: "localhost" }, () => {
-        const cn = s.getPeerCertificate().subject?.CN;
-        s.end();
-        resolve(String(cn));
-      });
-      s.once("error", reject);
+    // The etcd CA comes after the VIP opened: etcd-<node> connections get a cert from it from then on.
+    const etcdCa = await generateCA("etcd-ca", { rsa: false });
+    const etcdClient = await issueCert(etcdCa, { commonName: "kube-apiserver-etcd-client", usage: "client" });
+    const etcdHello = { ca: etcdCa.certPem, servername: "etcd-vip-cp-0", cert: etcdClient.certPem, key: etcdClient.keyPem };
+    expect(await verifiedPeer(etcdHello)).toBeUndefined();
+    await core.createNamespacedSecret({
+      namespace: NS,
+      body: {
+        metadata: { name: "vip-etcd", namespace: NS, labels: { "cluster.x-k8s.io/cluster-name": "vip" } },
+        type: "cluster.x-k8s.io/secret",
+        stringData: { "tls.crt": etcdCa.certPem, "tls.key": etcdCa.keyPem },
+      },
     });
-    expect(peerCN).toBe("kube-apiserver");
+    expect(await until(() => verifiedPeer(etcdHello), "etcd-<node> served with a cert signed by vip-etcd")).toBe("etcd-vip-cp-0");
+    expect(await verifiedPeer({ ca: ca.certPem, servername: "localhost", cert: client.certPem, key: client.keyPem })).toBe("kube-apiserver");
+    expect((await get("devclusters", "vip")).spec.controlPlaneEndpoint.port).toBe(port);
   });
 
   it("serves reconcile metrics and probes", async () => {

@@ -39,7 +39,7 @@ export interface TunnelContext {
   /** Cluster namespace and name (management side). */
   namespace: string;
   name: string;
-  clusterCA: KeyPair;
+  clusterCA?: KeyPair;
   etcdCa?: KeyPair;
   /** fetch() against the edge root (`/admin/...`, `${clusterPath}/api/...`). */
   edgeFetch: EdgeFetch;
