@@ -136,10 +136,32 @@ export interface PodInput {
   nodeUid?: string;
 }
 
+/**
+ * kubelet's `kubernetes.io/config.hash` of a static pod manifest: FNV-1a 32 over the manifest, in hex (kubelet
+ * hashes the decoded pod with fnv32a too). Hand-written because it is eight lines and must run in workerd.
+ */
+export function manifestHash(manifest: unknown): string {
+  return fnv1a32(JSON.stringify(manifest));
+}
+
+export function fnv1a32(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, "0");
+}
+
 export function buildStaticPod(p: PodInput): KubeObject {
   const ip = nodeIP(p.node);
   const image = componentImage(p.component, p.version);
+  const hash = manifestHash({ component: p.component, node: p.node, image });
+  // A mirror pod as kubelet writes it: config.mirror (= config.hash) is what CAPI's drain and
+  // `kubectl drain` recognise, so they skip these pods instead of evicting them and waiting.
   const annotations: Record<string, string> = {
+    "kubernetes.io/config.hash": hash,
+    "kubernetes.io/config.mirror": hash,
     "kubernetes.io/config.source": "file",
     "kubernetes.io/config.seen": p.now,
   };
