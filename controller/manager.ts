@@ -298,7 +298,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     portRange: o.portRange,
     logger: o.log.child({ component: "vip" }),
     metrics: o.metrics,
-    upgradeHandler: createPortForwardHandler({ log: (msg, fields) => pfLog.debug(fields ?? {}, msg) }),
+    upgradeHandler: createPortForwardHandler({ log: (msg, fields, level = "debug") => pfLog[level](fields ?? {}, msg) }),
     etcdHandler: createEtcdRequestHandler(),
   });
   const manager = new Manager({

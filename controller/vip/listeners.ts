@@ -231,7 +231,7 @@ export class ClusterListener {
     proxyToEdge(this.deps.edge, this.ctx.clusterPath, req, res, { user: id.user ?? "", groups: id.groups }, (code, err) => {
       this.record(verb, code, started);
       const ms = Math.round((performance.now() - started) * 10) / 10;
-      if (err) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err.message }, "vip request failed");
+      if (err || code >= 500) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err?.message }, "vip request failed");
       else log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, http: req.httpVersion, ua: req.headers["user-agent"] }, "vip request");
     }, { watch: verb === "watch" });
   }

@@ -56,9 +56,12 @@ export class TargetError extends Error {}
 
 export const ETCD_CLIENT_PORT = 2379;
 
+/** Logging callback of the tunnel layer; "warn" for failures an operator should see (default debug). */
+export type TunnelLog = (msg: string, fields?: Record<string, unknown>, level?: "debug" | "warn") => void;
+
 export interface TunnelMuxOptions {
   issueCert?: IssueCert;
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: TunnelLog;
   /** Passed to the etcd service (tests shorten it). */
   unresponsiveCapMs?: number;
 }
@@ -123,7 +126,7 @@ export class TunnelMux {
       state = await etcdAdminFor(ctx).getState();
     } catch (err) {
       // The edge being briefly unreachable should not look like a dead member; RPCs will report it.
-      this.opts.log?.("etcd state unavailable at connect", { err: String(err) });
+      this.opts.log?.("etcd state unavailable at connect", { cluster: `${ctx.namespace}/${ctx.name}`, pod, err: String(err) }, "warn");
       return;
     }
     const member = state.members.find((m) => m.name === node);

@@ -2,7 +2,7 @@
 // WebSocket (`SPDY/3.1+portforward.k8s.io`) upgrade, and hands every forwarded connection to the tunnel mux.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { TargetError, TunnelMux, type IssueCert, type TunnelContext } from "../etcd/tls-mux.js";
+import { TargetError, TunnelMux, type IssueCert, type TunnelContext, type TunnelLog } from "../etcd/tls-mux.js";
 import { SpdySession, type PortForwardPair } from "./session.js";
 import { acceptPortForwardWebSocket, isWebSocketUpgrade, webSocketRejection } from "./websocket.js";
 
@@ -20,7 +20,7 @@ export interface PortForwardHandlerOptions {
   /** Where tunnelled connections go; defaults to the TLS mux (etcd gRPC bridge / apiserver). */
   connectTarget?: ConnectTarget;
   headerEncoding?: "deflate" | "stored";
-  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  log?: TunnelLog;
   unresponsiveCapMs?: number;
 }
 
@@ -39,7 +39,7 @@ export function createPortForwardHandler(opts: PortForwardHandlerOptions = {}): 
   const handler = ((ctx, req, socket, head) => {
     socket.on("error", (err) => opts.log?.("portforward socket error", { err: String(err) }));
     handleUpgrade(ctx, req, socket, head).catch((err) => {
-      opts.log?.("portforward upgrade failed", { err: String(err) });
+      opts.log?.("portforward upgrade failed", { cluster: `${ctx.namespace}/${ctx.name}`, url: req.url, err: String(err) }, "warn");
       writeStatus(socket, 500, "InternalError", `capim-edge: port-forward failed: ${(err as Error)?.message ?? err}`);
     });
   }) as PortForwardHandler;
@@ -75,6 +75,7 @@ export function createPortForwardHandler(opts: PortForwardHandlerOptions = {}): 
     if (podRes.status === 404) return writeStatus(socket, 404, "NotFound", `pods "${pod}" not found`);
     if (!podRes.ok) {
       const text = await podRes.text().catch(() => "");
+      opts.log?.("portforward: reading the pod from the edge failed", { cluster: `${ctx.namespace}/${ctx.name}`, pod: `${namespace}/${pod}`, code: podRes.status, err: text.slice(0, 200) }, "warn");
       return writeStatus(socket, podRes.status >= 500 ? 503 : podRes.status, "ServiceUnavailable", `capim-edge: reading pod ${namespace}/${pod}: ${podRes.status} ${text.slice(0, 200)}`);
     }
     const podObj = (await podRes.json().catch(() => ({}))) as { status?: { phase?: string } };
@@ -117,7 +118,8 @@ export function createPortForwardHandler(opts: PortForwardHandlerOptions = {}): 
     pair.data.on("error", () => {});
     connect(ctx, pod, pair.port, pair.data).catch((err: unknown) => {
       const message = err instanceof TargetError ? err.message : `capim-edge: port-forward to ${pod}:${pair.port} failed: ${(err as Error)?.message ?? err}`;
-      opts.log?.("portforward target failed", { pod, port: pair.port, err: message });
+      // Warn: KCP only sees a timeout or an error stream; this names the cluster and pod it was for.
+      opts.log?.("portforward target failed", { cluster: `${ctx.namespace}/${ctx.name}`, pod, port: pair.port, err: message }, "warn");
       finish(message);
       pair.data.destroy();
     });
