@@ -1,30 +1,13 @@
-// HTTP client for the edge's admin API: bearer token, JSON in and out, Kubernetes `Status` errors
-// turned into one-line CliErrors ("429 TooManyRequests: ...").
+// The CLI's connection to the edge: edge-contract's AdminClient over node:http(s) with the tenant's
+// bearer token; refusals (Kubernetes `Status`) become one-line CliErrors ("429 TooManyRequests: ...").
 import http from "node:http";
 import https from "node:https";
+import type { ClusterDescription, MachineJson } from "../edge-contract/admin-api.js";
+import { AdminClient, clusterApiPath, type EdgeError } from "../edge-contract/admin-client.js";
 import { CliError, EXIT } from "./errors.js";
 
-export interface ClusterInfo {
-  tenant: string;
-  namespace: string;
-  name: string;
-  createdAt: string;
-  expiresAt?: string;
-  kubernetesVersion: string;
-  labels?: Record<string, string>;
-  resourceVersion?: string;
-  objectCount?: number;
-  /** Only in the create answer (and POST .../tokens): the per-cluster token, shown once. */
-  token?: string;
-}
-
-export interface MachineInfo {
-  name: string;
-  controlPlane: boolean;
-  version: string;
-  ready: boolean;
-  conditions?: Array<{ type: string; status: string; reason?: string }>;
-}
+export type ClusterInfo = ClusterDescription;
+export type MachineInfo = MachineJson;
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -46,21 +29,21 @@ export class EdgeClient {
     this.caPem = opts.caPem;
   }
 
-  /**
-   * Sends a request; returns the parsed JSON body and status, throwing on transport errors only.
-   * node:http(s) rather than fetch: it takes a per-request CA for a local edge's own certificate.
-   */
-  async raw(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }> {
-    const target = new URL(this.url + path);
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  /** edge-contract's admin client over node:http(s); refusals are EdgeError, see cliError(). */
+  readonly admin = new AdminClient((req) => this.send(req));
+
+  /** node:http(s) rather than fetch: it takes a per-request CA for a local edge's own certificate. */
+  private async send(r: { method: string; path: string; body?: string }): Promise<{ status: number; text: string }> {
+    const target = new URL(this.url + r.path);
+    const payload = r.body === undefined ? undefined : Buffer.from(r.body);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: "application/json" };
     if (payload) {
       headers["content-type"] = "application/json";
       headers["content-length"] = String(payload.length);
     }
-    const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+    return new Promise<{ status: number; text: string }>((resolve, reject) => {
       const send = target.protocol === "https:" ? https.request : http.request;
-      const req = send(target, { method, headers, timeout: REQUEST_TIMEOUT_MS, ...(this.caPem ? { ca: this.caPem } : {}) }, (res) => {
+      const req = send(target, { method: r.method, headers, timeout: REQUEST_TIMEOUT_MS, ...(this.caPem ? { ca: this.caPem } : {}) }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
@@ -72,40 +55,24 @@ export class EdgeClient {
     }).catch((e: NodeJS.ErrnoException) => {
       throw new CliError(`cannot reach the edge at ${this.url}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), EXIT.unreachable);
     });
-    let parsed: unknown = text;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* not JSON: keep the text for the error message */
-    }
-    return { status, body: parsed };
-  }
-
-  /** Like raw(), but any status outside 2xx becomes a CliError. */
-  async call<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const r = await this.raw(method, path, body);
-    if (r.status < 200 || r.status > 299) throw statusError(r.status, r.body);
-    return r as { status: number; body: T };
-  }
-
-  clusterPath(namespace: string, name: string): string {
-    return `/admin/clusters/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
   }
 
   /** The Kubernetes API URL of one cluster (the kubeconfig's server). */
   serverFor(namespace: string, name: string): string {
-    return `${this.url}/clusters/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+    return this.url + clusterApiPath(namespace, name);
   }
 }
 
-export function statusError(status: number, body: unknown): CliError {
+/** An edge refusal as the CLI prints it: one line, "<code> <Reason>: <message>". */
+export function cliError(e: EdgeError): CliError {
+  const body = e.body;
   let message: string;
   if (body && typeof body === "object" && (body as { kind?: string }).kind === "Status") {
-    const s = body as { reason?: string; message?: string };
-    message = `${status} ${s.reason ?? ""}: ${s.message ?? ""}`.replace(/\s+/g, " ").trim();
+    const st = body as { reason?: string; message?: string };
+    message = `${e.code} ${st.reason ?? ""}: ${st.message ?? ""}`.replace(/\s+/g, " ").trim();
   } else {
     const text = typeof body === "string" ? body : JSON.stringify(body ?? "");
-    message = `${status} ${text.replace(/\s+/g, " ").slice(0, 300)}`.trim();
+    message = `${e.code} ${text.replace(/\s+/g, " ").slice(0, 300)}`.trim();
   }
-  return new CliError(message, EXIT.failed, status);
+  return new CliError(message, EXIT.failed, e.code);
 }

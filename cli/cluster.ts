@@ -2,7 +2,8 @@
 // edge's admin API (worker/admin.ts) plus human or JSON output.
 import path from "node:path";
 import { parseGoDuration } from "../edge-contract/durations.js";
-import { EdgeClient, statusError, type ClusterInfo, type MachineInfo } from "./client.js";
+import { adminPaths, EdgeError } from "../edge-contract/admin-client.js";
+import { EdgeClient, type MachineInfo } from "./client.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 import { age, expiresIn, printJson, table } from "./format.js";
 import { kubeconfigYaml, writeKubeconfig } from "./kubeconfig.js";
@@ -71,12 +72,12 @@ export async function createCluster(o: CommonOptions, name: string, c: CreateOpt
 
   const body: Record<string, unknown> = { ttlSeconds: ttl };
   if (c.kubernetesVersion) body.kubernetesVersion = c.kubernetesVersion;
-  const res = await o.client.call<ClusterInfo>("PUT", o.client.clusterPath(o.namespace, name), body);
-  if (res.status !== 201 || !res.body.token) {
+  const res = await o.client.admin.createCluster(o.namespace, name, body);
+  if (!res.created || !res.cluster.token) {
     // PUT is idempotent on the edge, but a token is only handed out when the cluster is new.
     throw new CliError(`cluster ${o.namespace}/${name} already exists (use "capim-edge cluster kubeconfig ${name}" for a kubeconfig)`, EXIT.failed, 409);
   }
-  const info = res.body;
+  const info = res.cluster;
   const server = o.client.serverFor(o.namespace, name);
   // The token is only in this answer: write the kubeconfig before anything else can fail.
   writeKubeconfig(kubeconfigFile, kubeconfigYaml({ server, token: info.token!, namespace: o.namespace, name, caPem: o.client.caPem }));
@@ -99,7 +100,6 @@ async function createMachines(o: CommonOptions, name: string, version: string, c
   const step = c.startupDuration ?? "0s";
   const block = { startupDuration: step, ...(c.startupJitter ? { startupJitter: c.startupJitter } : {}) };
   const provisioning = { vm: block, node: block, etcd: block, apiServer: block };
-  const base = o.client.clusterPath(o.namespace, name) + "/machines";
   const wanted = [
     ...Array.from({ length: c.controlPlanes }, (_, i) => ({ machine: `cp-${i + 1}`, controlPlane: true })),
     ...Array.from({ length: c.workers }, (_, i) => ({ machine: `worker-${i + 1}`, controlPlane: false })),
@@ -108,15 +108,15 @@ async function createMachines(o: CommonOptions, name: string, version: string, c
   try {
     // Control planes first (the first one "runs kubeadm init"); each PUT is acknowledged once stored.
     for (const m of wanted) {
-      await o.client.call("PUT", `${base}/${m.machine}`, { controlPlane: m.controlPlane, version, clusterName: name, provisioning });
+      await o.client.admin.putMachine(o.namespace, name, m.machine, { controlPlane: m.controlPlane, version, clusterName: name, provisioning });
     }
     const deadline = Date.now() + waitMs;
     for (;;) {
-      const list = await o.client.call<{ items: MachineInfo[] }>("GET", base);
-      const ready = list.body.items.filter((m) => m.ready).length;
-      const pending = list.body.items.find((m) => !m.ready);
+      const list = await o.client.admin.listMachines(o.namespace, name);
+      const ready = list.items.filter((m) => m.ready).length;
+      const pending = list.items.find((m) => !m.ready);
       progress.update(ready, pending ? `waiting for ${pending.name}` : "");
-      if (ready >= total) return list.body.items;
+      if (ready >= total) return list.items;
       if (Date.now() > deadline) {
         throw new CliError(`timed out after ${c.waitTimeout} waiting for machines: ${ready}/${total} ready`, EXIT.timeout);
       }
@@ -128,22 +128,19 @@ async function createMachines(o: CommonOptions, name: string, version: string, c
 }
 
 export async function listClusters(o: CommonOptions, allNamespaces: boolean): Promise<void> {
-  const q = allNamespaces ? "" : `?namespace=${encodeURIComponent(o.namespace)}`;
-  const res = await o.client.call<{ items: ClusterInfo[] }>("GET", `/admin/clusters${q}`);
-  if (o.json) return printJson(res.body);
-  if (!res.body.items.length) {
+  const items = await o.client.admin.listClusters(allNamespaces ? undefined : o.namespace);
+  if (o.json) return printJson({ items });
+  if (!items.length) {
     process.stdout.write(allNamespaces ? "No clusters found.\n" : `No clusters found in namespace ${o.namespace}.\n`);
     return;
   }
-  const rows = res.body.items.map((c) => [c.namespace, c.name, c.kubernetesVersion, age(c.createdAt), expiresIn(c.expiresAt)]);
+  const rows = items.map((c) => [c.namespace, c.name, c.kubernetesVersion, age(c.createdAt), expiresIn(c.expiresAt)]);
   process.stdout.write(table(["NAMESPACE", "NAME", "VERSION", "AGE", "EXPIRES"], rows) + "\n");
 }
 
 export async function getCluster(o: CommonOptions, name: string): Promise<void> {
-  const base = o.client.clusterPath(o.namespace, name);
-  const info = (await o.client.call<ClusterInfo>("GET", base)).body;
-  const m = await o.client.raw("GET", `${base}/machines`);
-  const machines = m.status === 200 ? ((m.body as { items: MachineInfo[] }).items ?? []) : [];
+  const info = await o.client.admin.getCluster(o.namespace, name);
+  const machines = await o.client.admin.listMachines(o.namespace, name).then((m) => m.items ?? [], () => [] as MachineInfo[]);
   if (o.json) return printJson({ ...info, server: o.client.serverFor(o.namespace, name), machines });
   const lines = [
     `Name:         ${info.name}`,
@@ -163,27 +160,28 @@ export async function getCluster(o: CommonOptions, name: string): Promise<void> 
 }
 
 export async function extendCluster(o: CommonOptions, name: string, ttl: string): Promise<void> {
-  const info = (await o.client.call<ClusterInfo>("PATCH", o.client.clusterPath(o.namespace, name), { ttlSeconds: ttlSeconds(ttl) })).body;
+  const info = await o.client.admin.setClusterTtl(o.namespace, name, ttlSeconds(ttl));
   if (o.json) return printJson(info);
   say(o, `cluster ${o.namespace}/${name} now expires ${info.expiresAt ? `${expiresIn(info.expiresAt)} (${info.expiresAt})` : "never"}`);
 }
 
 export async function deleteCluster(o: CommonOptions, name: string, ignoreNotFound: boolean): Promise<void> {
-  const r = await o.client.raw("DELETE", o.client.clusterPath(o.namespace, name));
-  if (r.status === 404 && ignoreNotFound) {
+  try {
+    await o.client.admin.request("DELETE", adminPaths.cluster(o.namespace, name));
+  } catch (e) {
+    if (!(e instanceof EdgeError && e.code === 404 && ignoreNotFound)) throw e;
     if (o.json) return printJson({ namespace: o.namespace, name, deleted: false });
     return say(o, `cluster ${o.namespace}/${name} not found (nothing to delete)`);
   }
-  if (r.status !== 200) throw statusError(r.status, r.body);
   if (o.json) return printJson({ namespace: o.namespace, name, deleted: true });
   say(o, `cluster ${o.namespace}/${name} deleted`);
 }
 
 /** Mints another per-cluster token and prints (or writes) a kubeconfig with it. */
 export async function kubeconfigCommand(o: CommonOptions, name: string, file: string | undefined): Promise<void> {
-  const res = await o.client.call<{ token: string }>("POST", `${o.client.clusterPath(o.namespace, name)}/tokens`);
+  const { token } = await o.client.admin.mintToken(o.namespace, name);
   warnIfPlainHttp(o);
-  const yamlText = kubeconfigYaml({ server: o.client.serverFor(o.namespace, name), token: res.body.token, namespace: o.namespace, name, caPem: o.client.caPem });
+  const yamlText = kubeconfigYaml({ server: o.client.serverFor(o.namespace, name), token, namespace: o.namespace, name, caPem: o.client.caPem });
   if (!file) {
     process.stdout.write(yamlText);
     return;

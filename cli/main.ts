@@ -5,7 +5,8 @@
 // Exit codes: 0 ok, 1 the edge refused or failed, 2 usage, 3 edge unreachable, 4 timed out.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { EdgeClient } from "./client.js";
+import { EdgeError } from "../edge-contract/admin-client.js";
+import { cliError, EdgeClient } from "./client.js";
 import { createCluster, deleteCluster, extendCluster, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 
@@ -161,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     await run(argv);
     return 0;
   } catch (e) {
+    if (e instanceof EdgeError) e = cliError(e);
     if (e instanceof CliError) {
       process.stderr.write(`capim-edge: ${e.message}\n`);
       return e.exitCode;

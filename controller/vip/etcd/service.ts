@@ -1,6 +1,7 @@
 // The fake etcd member: the five RPCs KCP and etcdctl use, answered from the edge's etcd state as the member
 // the tunnel targets. Error texts are etcd's own, verbatim: clientv3 maps errors back to typed errors by text.
-import { EdgeError, type EtcdAdminClient, type EtcdMember, type EtcdState } from "./edge-client.js";
+import { EdgeError } from "../../../edge-contract/admin-client.js";
+import type { EtcdAdmin, EtcdMember, EtcdState } from "./state.js";
 import { GrpcError, GrpcStatus, type UnaryCall, type UnaryHandler } from "./grpc.js";
 import {
   AlarmAction,
@@ -33,7 +34,7 @@ export const ETCD_ERRORS = {
 export const UNRESPONSIVE_CAP_MS = 120_000;
 
 export interface EtcdServiceOptions {
-  admin: Pick<EtcdAdminClient, "getState" | "moveLeader" | "removeMember">;
+  admin: EtcdAdmin;
   /** Node name of the member this connection talks to (pod `etcd-<node>`). */
   memberName: string;
   unresponsiveCapMs?: number;
@@ -120,7 +121,7 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
     if (leaderOf(state) !== me.id) throw ETCD_ERRORS.notLeader;
     const target = state.members.find((m) => m.id === targetId && !m.removed);
     if (!target) throw ETCD_ERRORS.badLeaderTransferee;
-    const next = await edge(() => opts.admin.moveLeader(targetId), (e) => (e.status === 404 || e.status === 412 ? ETCD_ERRORS.badLeaderTransferee : undefined));
+    const next = await edge(() => opts.admin.moveLeader(targetId), (e) => (e.code === 404 || e.code === 412 ? ETCD_ERRORS.badLeaderTransferee : undefined));
     return encodeMoveLeaderResponse(header(next, me));
   });
 
@@ -130,7 +131,7 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
     if (leaderOf(state) === 0n) throw ETCD_ERRORS.noLeader; // membership changes go through raft
     // etcd maps both "unknown id" and "already removed" to member not found.
     if (!state.members.some((m) => m.id === id && !m.removed)) throw ETCD_ERRORS.memberNotFound;
-    const next = await edge(() => opts.admin.removeMember(id), (e) => (e.status === 404 ? ETCD_ERRORS.memberNotFound : undefined));
+    const next = await edge(() => opts.admin.removeMember(id), (e) => (e.code === 404 ? ETCD_ERRORS.memberNotFound : undefined));
     return encodeMembersResponse(header(next, me), liveMembers(next));
   });
 

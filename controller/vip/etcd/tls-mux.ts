@@ -12,7 +12,7 @@ import http2, { type Http2ServerRequest, type Http2ServerResponse } from "node:h
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { issueCert as pkiIssueCert } from "../../pki/index.js";
-import { EtcdAdminClient, type EdgeFetch } from "./edge-client.js";
+import { etcdAdmin, type EdgeFetch, type EtcdAdmin } from "./state.js";
 import { serveUnary, type UnaryHandler } from "./grpc.js";
 import { createEtcdService } from "./service.js";
 
@@ -74,9 +74,9 @@ interface Served {
 
 const fingerprint = (pem: string) => createHash("sha256").update(pem).digest("hex").slice(0, 16);
 
-/** The admin API client for the cluster of `ctx`. */
-export function etcdAdminFor(ctx: Pick<TunnelContext, "edgeFetch" | "namespace" | "name">): EtcdAdminClient {
-  return new EtcdAdminClient(ctx.edgeFetch, ctx.namespace, ctx.name);
+/** The etcd admin calls for the cluster of `ctx`. */
+export function etcdAdminFor(ctx: Pick<TunnelContext, "edgeFetch" | "namespace" | "name">): EtcdAdmin {
+  return etcdAdmin(ctx.edgeFetch, ctx.namespace, ctx.name);
 }
 
 export class TunnelMux {

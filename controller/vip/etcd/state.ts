@@ -1,5 +1,6 @@
-// Client for the edge's per-cluster etcd admin API (state lives in the cluster's Durable Object).
-// Ids travel as decimal strings in JSON (they exceed 2^53) and are bigint here.
+// The etcd state as the VIP's etcd bridge uses it: the admin API's JSON (edge-contract) checked and
+// converted once; ids travel as decimal strings (they exceed 2^53) and are bigint here.
+import { AdminClient, EdgeError, type AdminTransport } from "../../../edge-contract/admin-client.js";
 
 export type EdgeFetch = (path: string, init?: RequestInit) => Promise<Response>;
 
@@ -27,59 +28,29 @@ export interface EtcdState {
   };
 }
 
-/** A non-2xx answer from the edge, with its Kubernetes Status body when there is one. */
-export class EdgeError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly body?: unknown,
-  ) {
-    super(message);
-  }
+/** The calls the etcd bridge makes, bound to one cluster (the VIP's edge fetch as transport). */
+export interface EtcdAdmin {
+  getState(signal?: AbortSignal): Promise<EtcdState>;
+  moveLeader(targetId: bigint): Promise<EtcdState>;
+  removeMember(id: bigint): Promise<EtcdState>;
 }
 
-export class EtcdAdminClient {
-  private readonly base: string;
-  constructor(
-    private readonly edgeFetch: EdgeFetch,
-    namespace: string,
-    name: string,
-  ) {
-    this.base = `/admin/clusters/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}/etcd`;
-  }
+/** An AdminTransport over a fetch-like function (the VIP's edgeFetch, which adds the bearer token). */
+export function fetchTransport(edgeFetch: EdgeFetch): AdminTransport {
+  return async ({ method, path, body, signal }) => {
+    const headers: Record<string, string> = body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" };
+    const res = await edgeFetch(path, { method, headers, body, signal });
+    return { status: res.status, text: await res.text() };
+  };
+}
 
-  getState(signal?: AbortSignal): Promise<EtcdState> {
-    return this.call("GET", "", undefined, signal);
-  }
-
-  moveLeader(targetId: bigint): Promise<EtcdState> {
-    return this.call("POST", "/move-leader", { targetId: targetId.toString() });
-  }
-
-  removeMember(id: bigint): Promise<EtcdState> {
-    return this.call("POST", "/remove-member", { id: id.toString() });
-  }
-
-  private async call(method: string, suffix: string, body: unknown, signal?: AbortSignal): Promise<EtcdState> {
-    const res = await this.edgeFetch(this.base + suffix, {
-      method,
-      headers: body === undefined ? { accept: "application/json" } : { accept: "application/json", "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal,
-    });
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok) {
-      const msg = (json as { message?: string } | undefined)?.message ?? (text.slice(0, 200) || res.statusText);
-      throw new EdgeError(res.status, `edge ${method} ${this.base + suffix}: ${res.status} ${msg}`, json);
-    }
-    return parseEtcdState(json);
-  }
+export function etcdAdmin(edgeFetch: EdgeFetch, namespace: string, name: string): EtcdAdmin {
+  const client = new AdminClient(fetchTransport(edgeFetch));
+  return {
+    getState: async (signal) => parseEtcdState(await client.etcdState(namespace, name, signal)),
+    moveLeader: async (id) => parseEtcdState(await client.moveEtcdLeader(namespace, name, id)),
+    removeMember: async (id) => parseEtcdState(await client.removeEtcdMember(namespace, name, id)),
+  };
 }
 
 function big(v: unknown, field: string): bigint {
