@@ -8,7 +8,7 @@
 // like kube-apiserver with anonymous auth off. Clients see "Unauthorized" instead of an opaque TLS reset.
 // Exception: connections whose SNI routes to etcd (`etcd-<node>`) are closed right after the handshake
 // when their client cert does not chain to the etcd CA, as etcd with --client-cert-auth does.
-import http, { STATUS_CODES } from "node:http";
+import type http from "node:http";
 import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { Socket } from "node:net";
@@ -17,7 +17,7 @@ import type { Logger } from "pino";
 import type { CertKeyPair } from "../pki/ca.js";
 import type { Metrics } from "../metrics.js";
 import type { ClusterTlsContexts } from "./tls.js";
-import { kubeVerb, proxyToEdge, safeRequestPath, sendStatus, statusBody, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
+import { kubeVerb, proxyToEdge, safeRequestPath, sendStatus, writeStatusToSocket, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
 import type { PortPool } from "./ports.js";
 
 /** Who is on the other end of a TLS connection, decided once at handshake time. */
@@ -104,13 +104,7 @@ function secureContextOptions(tls: ClusterTlsContexts) {
   return { key: tls.apiserver.keyPem, cert: tls.apiserver.certPem, ca: tls.apiserver.caPem };
 }
 
-function rejectUpgrade(socket: Duplex, code: number, reason: string, message: string): void {
-  const body = statusBody(code, reason, message);
-  socket.end(
-    `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-  );
-}
+const rejectUpgrade = writeStatusToSocket;
 
 export class ClusterListener {
   readonly server: Http2SecureServer;

@@ -1,16 +1,28 @@
 // Streaming reverse proxy from a VIP (HTTP/1.1 or HTTP/2 compat request) to the edge:
 // `<edgeUrl>/clusters/<ns>/<name><path>?<query>` with the controller's bearer token. Bodies are piped both
 // ways chunk by chunk (watches stream), through one keep-alive agent shared by every cluster.
-import http from "node:http";
+import http, { STATUS_CODES } from "node:http";
 import https from "node:https";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
+import type { Duplex } from "node:stream";
+import { statusBody as contractStatusBody } from "../../edge-contract/status.js";
 
 export type VipRequest = http.IncomingMessage | Http2ServerRequest;
 export type VipResponse = http.ServerResponse | Http2ServerResponse;
 
-/** Kubernetes `Status` failure body, the error shape every Kubernetes client understands. */
+/** Kubernetes `Status` failure body as JSON text, the error shape every Kubernetes client understands. */
 export function statusBody(code: number, reason: string, message: string): string {
-  return JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
+  return JSON.stringify(contractStatusBody(code, reason, message));
+}
+
+/** A `Status` as a whole HTTP/1.1 response on a raw socket (refused upgrades, framing errors), then close. */
+export function writeStatusToSocket(socket: Duplex, code: number, reason: string, message: string): void {
+  if (socket.destroyed) return;
+  const body = statusBody(code, reason, message);
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? "Error"}\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function sendStatus(res: VipResponse, code: number, reason: string, message: string): void {

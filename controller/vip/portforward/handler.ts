@@ -3,6 +3,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { TargetError, TunnelMux, type IssueCert, type TunnelContext, type TunnelLog } from "../etcd/tls-mux.js";
+import { writeStatusToSocket } from "../proxy.js";
 import { SpdySession, type PortForwardPair } from "./session.js";
 import { acceptPortForwardWebSocket, isWebSocketUpgrade, webSocketRejection } from "./websocket.js";
 
@@ -136,15 +137,4 @@ function headerList(v: string | string[] | undefined): string[] {
 }
 
 /** A Kubernetes Status as a plain HTTP/1.1 response on the not-yet-upgraded socket. */
-function writeStatus(socket: Duplex, code: number, reason: string, message: string): void {
-  if (socket.destroyed) return;
-  const body = JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code });
-  const text: Record<number, string> = { 400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 500: "Internal Server Error", 503: "Service Unavailable" };
-  socket.end(
-    `HTTP/1.1 ${code} ${text[code] ?? "Error"}\r\n` +
-      "Content-Type: application/json\r\n" +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      "Connection: close\r\n\r\n" +
-      body,
-  );
-}
+const writeStatus = writeStatusToSocket;
