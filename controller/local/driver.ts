@@ -2,8 +2,9 @@
 // creates what CAPI's controllers would (Cluster, DevCluster, Machines, DevMachines), then reacts to the
 // provider in real CAPI's order: once the DevCluster is provisioned it marks the Cluster's infrastructure
 // provisioned, creates `<cluster>-ca` and then `<cluster>-etcd` (KCP creates the CAs only after the
-// infrastructure, see capi-contract.md §5), writes `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the control plane is
-// initialized, as CABPK does), sets ControlPlaneInitialized once a control plane machine is ready.
+// infrastructure), writes `<cluster>-kubeconfig`, hands out bootstrap data (workers only after the
+// control plane is initialized, as CABPK does), sets ControlPlaneInitialized once a control plane
+// machine is ready.
 // Every step is create-if-missing / patch-if-different, so a restart converges without re-creating.
 import { makeInformer, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { mkdirSync, writeFileSync } from "node:fs";

@@ -101,7 +101,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
   dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
   const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName);
 
-  // CAPI's order (capi-contract.md §5): the endpoint first, then KCP creates `<cluster>-ca` and
+  // CAPI's order: the endpoint first, then KCP creates `<cluster>-ca` and
   // `<cluster>-etcd`. The VIP opens without them and picks each up when its Secret appears (the Secret
   // informer enqueues this DevCluster); until then it answers every request 401.
   const ca = await readKeyPair(ctx, ns, `${clusterName}-ca`);

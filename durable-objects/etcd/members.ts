@@ -1,4 +1,4 @@
-// Fake etcd membership of one workload cluster (capi-contract §4): cluster id, members, leader,
+// Fake etcd membership of one workload cluster (as CAPI's in-memory provider keeps it): cluster id, members, leader,
 // raft term, removed flags and injected faults. IDs are random non-zero uint64s kept as decimal
 // strings end to end (they exceed 2^53, so JSON numbers would corrupt them).
 // The gRPC bridge in the controller turns this state into Maintenance/Cluster RPC answers.

@@ -1,4 +1,4 @@
-// The bootstrap timeline of one fake machine (capi-contract §5): which steps it has, when each is
+// The bootstrap timeline of one fake machine: which steps it has, when each is
 // due, and the DevMachine conditions that follow from that. Pure data and maths; the effects of a
 // step (Nodes, Pods, etcd members) live in controller.ts and objects.ts.
 //

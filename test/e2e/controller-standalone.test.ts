@@ -136,7 +136,7 @@ describe("standalone controller process", () => {
       s.once("error", () => resolve(undefined));
     });
 
-  // Real CAPI's order (capi-contract.md §5): KCP creates `<cluster>-ca` only once the infrastructure is
+  // Real CAPI's order: KCP creates `<cluster>-ca` only once the infrastructure is
   // provisioned, and `<cluster>-etcd` after it. A provider that waits for the CA deadlocks real CAPI.
   it("provisions the endpoint before any CA exists, then serves with each CA as it appears, on the same port", async () => {
     const cluster = await createCluster("vip");
