@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { createLogger } from "./log.js";
 import { startController } from "./manager.js";
 import { createMetrics, startMetricsServer } from "./metrics.js";
+import { parsePortRange } from "./vip/ports.js";
 
 const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --kubeconfig FILE      management cluster (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
@@ -58,12 +59,11 @@ if (!edgeUrl || !edgeToken) {
 }
 let portRange: [number, number] | undefined;
 if (values["vip-port-range"]) {
-  const m = /^(\d+)-(\d+)$/.exec(values["vip-port-range"]);
-  if (!m) {
-    console.error(`invalid --vip-port-range ${values["vip-port-range"]}\n${USAGE}`);
+  portRange = parsePortRange(values["vip-port-range"]);
+  if (!portRange) {
+    console.error(`invalid --vip-port-range ${values["vip-port-range"]} (want A-B, 1 <= A <= B <= 65535)\n${USAGE}`);
     process.exit(2);
   }
-  portRange = [Number(m[1]), Number(m[2])];
 }
 
 const kc = new KubeConfig();

@@ -13,6 +13,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { Kube } from "../kube.js";
 import { startController } from "../manager.js";
+import { parsePortRange } from "../vip/ports.js";
 import { createMetrics } from "../metrics.js";
 import { Driver, type Progress } from "./driver.js";
 import { startLocalEdges } from "./local-edges.js";
@@ -27,7 +28,9 @@ const USAGE = `usage: npm start -- [options]
   --startup-duration D   per step (vm, node, apiServer, etcd), Go duration (default 2s)
   --jitter F             startupJitter (default 0.2)
   --version V            Kubernetes version of the machines (default v1.31.0)
-  --concurrency N        controller reconciles at once, per controller (default 10)`;
+  --concurrency N        controller reconciles at once, per controller (default 10)
+  --vip-port-range A-B   ports of the clusters' VIPs and the management API (default 20000-30000);
+                         give a second instance on the same host a range of its own`;
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +43,7 @@ const { values } = parseArgs({
     jitter: { type: "string", default: "0.2" },
     version: { type: "string", default: "v1.31.0" },
     concurrency: { type: "string", default: "10" },
+    "vip-port-range": { type: "string", default: "20000-30000" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -61,6 +65,11 @@ const workers = count("workers", values.workers!, 0);
 const concurrency = count("concurrency", values.concurrency!, 1);
 if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(values["startup-duration"]!) || !Number.isFinite(Number(values.jitter))) {
   console.error(`invalid --startup-duration or --jitter\n${USAGE}`);
+  process.exit(2);
+}
+const portRange = parsePortRange(values["vip-port-range"]!);
+if (!portRange) {
+  console.error(`invalid --vip-port-range ${values["vip-port-range"]} (want A-B, 1 <= A <= B <= 65535)\n${USAGE}`);
   process.exit(2);
 }
 const stateDir = path.resolve(values["state-dir"]!);
@@ -102,7 +111,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 console.log(`edge ready at ${edge.url} (state in ${stateDir}); https at ${edge.httpsUrl}`);
-management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
+management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log, portRange });
 console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
 
 controller = await startController({
@@ -114,6 +123,7 @@ controller = await startController({
   metrics: createMetrics(),
   concurrency,
   qps: 0,
+  portRange,
 });
 
 let bar: SingleBar | undefined;

@@ -21,6 +21,8 @@ export interface ManagementOptions {
   edgeToken: string;
   /** Where management.kubeconfig is written. */
   kubeconfigDir: string;
+  /** The management API's VIP port comes from here (default 20000-30000). */
+  portRange?: [number, number];
   /** Keeps the management CA and VIP port, so kubeconfigs stay valid across restarts. */
   stateDir: string;
   logger: Logger;
@@ -132,7 +134,7 @@ export async function startManagement(o: ManagementOptions): Promise<Management>
   );
   const portFile = path.join(o.stateDir, "management-port");
   const wantPort = existsSync(portFile) ? Number(readFileSync(portFile, "utf8")) || undefined : undefined;
-  const vip = new VipManager({ edgeUrl: o.edgeUrl, edgeToken: o.edgeToken, host: "127.0.0.1", logger: o.logger });
+  const vip = new VipManager({ edgeUrl: o.edgeUrl, edgeToken: o.edgeToken, host: "127.0.0.1", logger: o.logger, portRange: o.portRange });
   const { host, port } = await vip.open({ namespace: MANAGEMENT.namespace, name: MANAGEMENT.name, port: wantPort, ca });
   writeFileSync(portFile, String(port));
   const server = `https://${host}:${port}`;

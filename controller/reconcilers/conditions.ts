@@ -46,10 +46,11 @@ export const Reasons = {
   WaitingForNodeProvisioned: "WaitingForNodeProvisioned",
   /** capim-edge specific: the backend the object asks for is not one we run. */
   UnsupportedBackend: "UnsupportedBackend",
-  /** capim-edge specific: `<cluster>-ca` is not there yet, so the VIP cannot serve TLS. */
   WaitingForCluster: "WaitingForCluster",
   WaitingForMachine: "WaitingForMachine",
   VIPUnavailable: "VIPUnavailable",
+  /** capim-edge specific: the port the endpoint names is held by another process; the VIP waits for it. */
+  VIPPortUnavailable: "VIPPortUnavailable",
   Paused: "Paused",
   NotPaused: "NotPaused",
 } as const;

@@ -12,7 +12,7 @@ export interface PemPair {
 
 /** The part of controller/vip's VipManager the reconcilers use. */
 export interface VipPort {
-  open(args: { namespace: string; name: string; port?: number; ca?: PemPair; etcdCa?: PemPair }): Promise<{ host: string; port: number }>;
+  open(args: { namespace: string; name: string; port?: number; exactPort?: boolean; ca?: PemPair; etcdCa?: PemPair }): Promise<{ host: string; port: number }>;
   close(namespace: string, name: string): Promise<void> | void;
   isOpen(namespace: string, name: string): boolean;
 }

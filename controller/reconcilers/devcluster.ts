@@ -4,6 +4,7 @@
 // the kubeconfig CAPI writes all agree on one name.
 import { DEV_CLUSTER, errorMessage, secretValue, type KubeObject } from "../kube.js";
 import { EdgeError, type EdgeMachineList } from "../edge-client.js";
+import { PortUnavailableError } from "../vip/ports.js";
 import { isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { PemPair, ReconcileContext, Result } from "./context.js";
 import { CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
@@ -114,17 +115,17 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
   if (wanted) {
     try {
       // Cheap when open with the same CAs; swaps TLS contexts in place when a CA appeared or changed.
-      const got = await ctx.vip.open({ namespace: ns, name: clusterName, port: recorded?.port, ca, etcdCa });
-      if (recorded?.port && got.port !== recorded.port) {
-        // A restart should come back on the same port; if the OS gave another one, CAPI must learn it.
-        ctx.log.warn({ cluster: `${ns}/${clusterName}`, wanted: recorded.port, got: got.port }, "VIP port changed");
-      }
-      endpoint = got;
+      // A published endpoint never moves (CAPI treats it as immutable and kubeconfigs elsewhere hold it):
+      // when its port is taken, wait for it instead of taking another.
+      endpoint = await ctx.vip.open({ namespace: ns, name: clusterName, port: recorded?.port, exactPort: endpoint !== undefined, ca, etcdCa });
     } catch (e) {
-      ctx.log.warn({ cluster: `${ns}/${clusterName}`, err: errorMessage(e) }, "opening the VIP failed");
+      const portTaken = e instanceof PortUnavailableError;
+      ctx.log.warn({ cluster: `${ns}/${clusterName}`, port: recorded?.port, err: errorMessage(e) }, portTaken ? "VIP port unavailable; retrying" : "opening the VIP failed");
       await setStatus(ctx, dc, [
         { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
-        { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` },
+        portTaken
+          ? { type: Types.Ready, status: "False", reason: Reasons.VIPPortUnavailable, message: `${errorMessage(e)}; the endpoint keeps its port, retrying` }
+          : { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` },
       ]);
       return { requeueAfterMs: VIP_RETRY_MS };
     }

@@ -13,7 +13,7 @@ export type { UpgradeHandler, UpgradeContext, ClusterContext, EtcdRequestHandler
 export { connectionIdentity } from "./listeners.js";
 export type { ClusterTlsContexts, ServingCert } from "./tls.js";
 export { createClusterTlsContexts, APISERVER_DNS_NAMES, APISERVER_IPS } from "./tls.js";
-export { PortPool, PortRangeExhaustedError, DEFAULT_PORT_RANGE } from "./ports.js";
+export { PortPool, PortRangeExhaustedError, PortUnavailableError, DEFAULT_PORT_RANGE, parsePortRange } from "./ports.js";
 export { statusBody, kubeVerb, safeRequestPath } from "./proxy.js";
 
 export interface VipManagerOptions {
@@ -35,8 +35,10 @@ export interface VipManagerOptions {
 export interface VipCluster {
   namespace: string;
   name: string;
-  /** Preferred port (e.g. from DevCluster.spec.controlPlaneEndpoint.port); used when free, else a new one. */
+  /** Preferred port; used when free, else a new one from the range, unless `exactPort`. */
   port?: number;
+  /** `port` is published (DevCluster.spec.controlPlaneEndpoint): bind it or fail with PortUnavailableError. */
+  exactPort?: boolean;
   /** `<cluster>-ca`. Undefined until CAPI creates it: the VIP listens anyway (see placeholderTlsContexts). */
   ca?: CertKeyPair;
   etcdCa?: CertKeyPair;
@@ -97,7 +99,7 @@ export class VipManager {
         upgradeHandler: this.opts.upgradeHandler,
         etcdHandler: this.opts.etcdHandler,
       });
-      const port = await listener.listen(this.pool, this.opts.bindAddress ?? "127.0.0.1", cluster.port);
+      const port = await listener.listen(this.pool, this.opts.bindAddress ?? "127.0.0.1", cluster.port, cluster.exactPort);
       this.listeners.set(key, listener);
       this.opts.metrics?.vipsOpen.set(this.listeners.size);
       if (cluster.port !== undefined && cluster.port !== port) {

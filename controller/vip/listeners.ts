@@ -192,8 +192,8 @@ export class ClusterListener {
     this.server.setSecureContext(secureContextOptions(tls));
   }
 
-  async listen(pool: PortPool, bindAddress: string, preferred?: number): Promise<number> {
-    this.port = await pool.listen(this.server, bindAddress, preferred);
+  async listen(pool: PortPool, bindAddress: string, preferred?: number, exact = false): Promise<number> {
+    this.port = await pool.listen(this.server, bindAddress, preferred, { exact });
     return this.port;
   }
 

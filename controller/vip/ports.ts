@@ -10,6 +10,21 @@ export class PortRangeExhaustedError extends Error {
   }
 }
 
+/** The port a cluster's endpoint already names could not be bound (another process holds it). */
+export class PortUnavailableError extends Error {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use by another process`);
+  }
+}
+
+/** `A-B` (inclusive) as a port range, or undefined when it is not one. */
+export function parsePortRange(text: string): [number, number] | undefined {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(text);
+  if (!m) return undefined;
+  const [lo, hi] = [Number(m[1]), Number(m[2])];
+  return lo >= 1 && hi <= 65535 && lo <= hi ? [lo, hi] : undefined;
+}
+
 function listenOnce(server: Server, port: number, host: string): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => {
@@ -53,15 +68,17 @@ export class PortPool {
 
   /**
    * Makes `server` listen on a free port and returns it. `preferred` (any port, even outside the range) is
-   * tried first when this pool does not hold it already; if the OS refuses it, a port from the range is used
-   * instead; the caller compares the result with what it asked for.
+   * tried first when this pool does not hold it already. With `exact`, it is the only port tried
+   * (PortUnavailableError otherwise): a published endpoint must not move. Without, a port from the range
+   * is used instead and the caller compares the result with what it asked for.
    */
-  async listen(server: Server, host: string, preferred?: number): Promise<number> {
+  async listen(server: Server, host: string, preferred?: number, opts: { exact?: boolean } = {}): Promise<number> {
     if (preferred !== undefined && preferred > 0 && !this.held.has(preferred)) {
       this.held.add(preferred); // claim before awaiting: a concurrent listen must not pick it too
       if (await this.tryListen(server, preferred, host)) return preferred;
       this.held.delete(preferred);
     }
+    if (opts.exact && preferred !== undefined) throw new PortUnavailableError(preferred);
     const [lo, hi] = this.range;
     const size = hi - lo + 1;
     for (let i = 0; i < size; i++) {

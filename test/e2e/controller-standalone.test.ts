@@ -6,6 +6,7 @@
 import * as k8s from "@kubernetes/client-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpsRequest } from "node:https";
+import { createServer as createNetServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -250,7 +251,7 @@ describe("standalone controller process", () => {
     expect(text).toContain("capim_reconcile_duration_seconds_bucket");
   });
 
-  it("exits 0 on SIGTERM, closing its VIPs; a new controller reopens the same port", async () => {
+  it("exits 0 on SIGTERM, closing its VIPs; a new controller waits for a busy port instead of moving the endpoint", async () => {
     ctl.child.kill("SIGTERM");
     expect(await ctl.exited).toBe(0);
     const refused = await new Promise<boolean>((resolve) => {
@@ -262,8 +263,20 @@ describe("standalone controller process", () => {
     });
     expect(refused).toBe(true);
 
+    // Someone else takes the port while the controller is down.
+    const squatter = createNetServer((c) => c.destroy());
+    await new Promise<void>((resolve) => squatter.listen(port, "127.0.0.1", resolve));
     ctl = spawnController(edge, mgmt.kubeconfigPath);
     await ctl.metricsPort;
+    const waiting = await until(async () => {
+      const o = await get("devclusters", "vip");
+      return cond(o, "Ready")?.reason === "VIPPortUnavailable" ? o : undefined;
+    }, "DevCluster reporting VIPPortUnavailable");
+    expect(cond(waiting, "Ready")).toMatchObject({ status: "False" });
+    expect(cond(waiting, "Ready").message).toContain(String(port));
+    expect(waiting.spec.controlPlaneEndpoint.port).toBe(port);
+
+    await new Promise<void>((resolve) => squatter.close(() => resolve()));
     await until(
       () =>
         new Promise<boolean>((resolve) => {
@@ -275,7 +288,10 @@ describe("standalone controller process", () => {
         }),
       `VIP back on port ${port}`,
     );
-    const dc = await get("devclusters", "vip");
+    const dc = await until(async () => {
+      const o = await get("devclusters", "vip");
+      return cond(o, "Ready")?.status === "True" ? o : undefined;
+    }, "DevCluster Ready again");
     expect(dc.spec.controlPlaneEndpoint.port).toBe(port);
   });
 

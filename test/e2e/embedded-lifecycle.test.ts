@@ -39,6 +39,8 @@ function inOrder(actual: string[], expected: string[]): boolean {
   return i === expected.length;
 }
 
+const VIP_RANGE = [24000, 24999] as const;
+
 describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 workers", () => {
   let run: Embedded;
   let kubeconfigDir: string;
@@ -50,7 +52,8 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
   beforeAll(async () => {
     kubeconfigDir = tempDir("capim-e2e-kc-");
     stateDir = tempDir("capim-e2e-state-");
-    run = startEmbedded(["--clusters", "1", "--control-planes", "3", "--workers", "2", "--startup-duration", "1s", "--jitter", "0.2"], {
+    // A range of its own, as a second instance on the same host would use.
+    run = startEmbedded(["--clusters", "1", "--control-planes", "3", "--workers", "2", "--startup-duration", "1s", "--jitter", "0.2", "--vip-port-range", VIP_RANGE.join("-")], {
       kubeconfigDir,
       stateDir,
     });
@@ -111,6 +114,10 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
     expect(dc.status.conditions.find((c: Cond) => c.type === "Ready")?.status).toBe("True");
     const server = kubeconfigServer(workloadKubeconfig);
     expect(dc.spec.controlPlaneEndpoint).toEqual({ host: new URL(server).hostname, port: portOf(server) });
+    for (const port of [portOf(server), portOf(kubeconfigServer(path.join(kubeconfigDir, "management.kubeconfig")))]) {
+      expect(port).toBeGreaterThanOrEqual(VIP_RANGE[0]);
+      expect(port).toBeLessThanOrEqual(VIP_RANGE[1]);
+    }
 
     for (const m of [...CPS, ...WORKERS]) {
       const dm = await custom.getNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural: "devmachines", name: m });
