@@ -120,6 +120,19 @@ describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real s
     expect(table.stdout.split("\n").filter((l) => /, true, false, /.test(l))).toHaveLength(1);
   });
 
+  it("endpoint health reports every member healthy; without a leader, unhealthy with etcd's error", async () => {
+    const r = await etcdctl(c, nodes.map(ep), ["endpoint", "health", "-w", "json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ endpoint: string; health: boolean; error?: string }>;
+    expect(rows).toHaveLength(3);
+    for (const x of rows) expect(x).toMatchObject({ health: true });
+
+    await setFaults(edge, CLUSTER, { noLeader: true });
+    const sick = await etcdctl(c, [ep(nodes[0])], ["--command-timeout", "3s", "endpoint", "health", "-w", "json"]);
+    expect(sick.code).not.toBe(0);
+    expect(sick.stdout + sick.stderr).toContain("etcdserver: no leader");
+  });
+
   it("alarm list is empty on a healthy cluster", async () => {
     const r = await etcdctl(c, [ep(nodes[0])], ["alarm", "list"]);
     expect(r.stderr).toBe("");

@@ -87,6 +87,17 @@ export function decodeAlarmRequest(buf: Uint8Array): { action: number; memberId:
   return out;
 }
 
+/** RangeRequest: only what changes the answer of a keyless store (serializable=7: no leader needed). */
+export function decodeRangeRequest(buf: Uint8Array): { serializable: boolean } {
+  let serializable = false;
+  readFields(buf, (r, no, wt) => {
+    if (no === 7 && wt === WireType.Varint) serializable = r.bool();
+    else return false;
+    return true;
+  });
+  return { serializable };
+}
+
 // ---- responses (encoded) ----
 
 function writeHeader(w: BinaryWriter, no: number, h: ResponseHeader): void {
@@ -113,6 +124,13 @@ export function encodeMembersResponse(header: ResponseHeader, members: Member[])
   const w = new BinaryWriter();
   writeHeader(w, 1, header);
   for (const m of members) writeMember(w, 2, m);
+  return w.finish();
+}
+
+/** RangeResponse with no kvs: count=4 is 0 and omitted, as proto3 omits zero values. */
+export function encodeEmptyRangeResponse(header: ResponseHeader): Uint8Array {
+  const w = new BinaryWriter();
+  writeHeader(w, 1, header);
   return w.finish();
 }
 

@@ -1,4 +1,5 @@
-// The fake etcd member: the five RPCs KCP and etcdctl use, answered from the edge's etcd state as the member
+// The fake etcd member: the RPCs KCP and etcdctl use (Status, MemberList, Alarm, MoveLeader,
+// MemberRemove, and Range for `endpoint health`), answered from the edge's etcd state as the member
 // the tunnel targets. Error texts are etcd's own, verbatim: clientv3 maps errors back to typed errors by text.
 import { EdgeError } from "../../../edge-contract/admin-client.js";
 import type { EtcdAdmin, EtcdMember, EtcdState } from "./state.js";
@@ -10,7 +11,9 @@ import {
   decodeMemberListRequest,
   decodeMemberRemoveRequest,
   decodeMoveLeaderRequest,
+  decodeRangeRequest,
   encodeAlarmResponse,
+  encodeEmptyRangeResponse,
   encodeMembersResponse,
   encodeMoveLeaderResponse,
   encodeStatusResponse,
@@ -113,6 +116,16 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
       .map((a) => ({ memberId: a.memberId, alarm: ALARM_CODES[a.alarm.toUpperCase()] ?? -1 }))
       .filter((a) => a.alarm > 0 && (ar.alarm === AlarmType.NONE || a.alarm === ar.alarm));
     return encodeAlarmResponse(header(state, me), alarms);
+  });
+
+  // `etcdctl endpoint health` reads key "health" (and then lists alarms): a member is healthy when a
+  // Range succeeds. The fake keyspace is empty (the cluster's objects live in the edge, not under
+  // /registry here); a linearizable read needs a leader, a serializable one is answered locally.
+  handlers.set("/etcdserverpb.KV/Range", async (req, call) => {
+    const { serializable } = decodeRangeRequest(req);
+    const { state, me } = await self(call);
+    if (!serializable && leaderOf(state) === 0n) throw ETCD_ERRORS.noLeader;
+    return encodeEmptyRangeResponse(header(state, me));
   });
 
   handlers.set("/etcdserverpb.Maintenance/MoveLeader", async (req, call) => {
