@@ -319,7 +319,8 @@ export class Driver {
     const infraReady = dc.status?.initialization?.provisioned === true && endpoint?.host && endpoint?.port;
     if (infraReady) {
       if (cluster.status?.initialization?.infrastructureProvisioned !== true) {
-        await this.setClusterStatus(cluster, { initialization: { infrastructureProvisioned: true } }, "InfrastructureReady");
+        // CAPI's Cluster controller: Provisioned once the infrastructure is and the endpoint is set.
+        await this.setClusterStatus(cluster, { initialization: { infrastructureProvisioned: true }, phase: "Provisioned" }, "InfrastructureReady");
       }
       if (cluster.spec?.controlPlaneEndpoint?.host !== endpoint.host || cluster.spec?.controlPlaneEndpoint?.port !== endpoint.port) {
         await this.o.kube.patch(CLUSTER, ns, name, { spec: { controlPlaneEndpoint: { host: endpoint.host, port: endpoint.port } } });

@@ -527,7 +527,8 @@ export function parseJsonPath(path: string): Step[] | undefined {
       let m: RegExpExecArray | null;
       if ((m = /^\[(-?\d+)\]/.exec(rest))) steps.push({ index: Number(m[1]) });
       else if ((m = /^\[\*\]/.exec(rest))) steps.push({ all: true });
-      else if ((m = /^\[\s*'([^']*)'\s*\]/.exec(rest)) || (m = /^\[\s*"([^"]*)"\s*\]/.exec(rest))) steps.push({ field: m[1] });
+      // Quoted names unescape like client-go's jsonpath: CAPI's CRDs name `['cluster\.x-k8s\.io/cluster-name']`.
+      else if ((m = /^\[\s*'((?:[^'\\]|\\.)*)'\s*\]/.exec(rest)) || (m = /^\[\s*"((?:[^"\\]|\\.)*)"\s*\]/.exec(rest))) steps.push({ field: m[1].replace(/\\(.)/g, "$1") });
       else if ((m = /^\[\?\(\s*@((?:\.[A-Za-z0-9_\-]+)+)\s*(==|!=)\s*(?:"([^"]*)"|'([^']*)'|(-?\d+(?:\.\d+)?)|(true|false))\s*\)\]/.exec(rest))) {
         const value = m[3] ?? m[4] ?? (m[5] !== undefined ? Number(m[5]) : m[6] === "true");
         steps.push({ filter: m[1].slice(1).split("."), op: m[2] as "==" | "!=", value });

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/edge.js";
-import { fileExists, KUBECTL, kubeConfigFile, kubeconfigServer, kubectlJson, portOf, startEmbedded, until, type Embedded } from "./embedded-process.js";
+import { fileExists, KUBECTL, kubeConfigFile, kubeconfigServer, kubectl, kubectlJson, portOf, startEmbedded, until, type Embedded } from "./embedded-process.js";
 
 const GROUP = "infrastructure.cluster.x-k8s.io";
 const NS = "default";
@@ -102,6 +102,20 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
           expect(c.get(t), `${m} has no ${t}`).toBeUndefined();
         }
       }
+    }
+  });
+
+  it("kubectl get shows the printer columns a CAPI user expects (Cluster phase, the cluster of each DevMachine)", async () => {
+    const mgmtKc = path.join(kubeconfigDir, "management.kubeconfig");
+    const rows = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s{2,}/));
+    const clusters = rows(await kubectl(mgmtKc, ["get", "clusters.cluster.x-k8s.io", "-n", NS]));
+    expect(clusters[0]).toContain("PHASE");
+    expect(clusters[1][clusters[0].indexOf("PHASE")]).toBe("Provisioned");
+    for (const kind of ["devclusters", "devmachines"]) {
+      const table = rows(await kubectl(mgmtKc, ["get", kind, "-n", NS]));
+      const col = table[0].indexOf("CLUSTER");
+      expect(col, table[0].join(" ")).toBeGreaterThan(0);
+      for (const row of table.slice(1)) expect(row[col]).toBe(CLUSTER);
     }
   });
 

@@ -223,6 +223,8 @@ describe("Table output", () => {
   it("JSONPath subset and HumanDuration", () => {
     const o = { a: { "b.c": [1, 2], list: [{ t: "X", v: 1 }, { t: "Y", v: 2 }] } };
     expect(evalJsonPath(parseJsonPath(".a['b.c'][1]")!, o)).toEqual([2]);
+    // client-go unescapes quoted names: CAPI's printer columns escape the dots of label keys.
+    expect(evalJsonPath(parseJsonPath(".a['b\\.c']")!, o)).toEqual([[1, 2]]);
     expect(evalJsonPath(parseJsonPath("{.a.list[?(@.t!='X')].v}")!, o)).toEqual([2]);
     expect(evalJsonPath(parseJsonPath(".a.list[*].t")!, o)).toEqual(["X", "Y"]);
     expect(parseJsonPath(".a..b")).toBeUndefined();
