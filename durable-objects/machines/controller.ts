@@ -15,6 +15,7 @@ import {
   buildKubeadmObjects,
   buildNamespace,
   buildNode,
+  buildNodeLease,
   buildStaticPod,
   CONTROL_PLANE_COMPONENTS,
   ensureObject,
@@ -223,6 +224,7 @@ export class ClusterMachines {
     const rec = this.store.get(name);
     if (!rec) return false;
     this.api.deleteObject("v1", "Node", "", name);
+    this.api.deleteObject("coordination.k8s.io/v1", "Lease", "kube-node-lease", name);
     for (const c of CONTROL_PLANE_COMPONENTS) this.api.deleteObject("v1", "Pod", "kube-system", staticPodName(c, name));
     this.members.dropMembersOf(name);
     this.store.delete(name);
@@ -264,6 +266,7 @@ export class ClusterMachines {
         return;
       case "node":
         ensureObject(this.api, buildNode({ name: rec.name, controlPlane: rec.controlPlane, version: rec.version, now }));
+        ensureObject(this.api, buildNodeLease({ node: rec.name, nodeUid: this.api.getObject("v1", "Node", "", rec.name)?.metadata?.uid, now }));
         return;
       case "etcd":
         this.ensurePod("etcd", rec, now);

@@ -123,6 +123,22 @@ export function buildNode(m: NodeInput): KubeObject {
   };
 }
 
+/**
+ * The node's heartbeat Lease in kube-node-lease, as kubelet creates it (owned by its Node, so it goes with
+ * it). Written once when the node starts: renewing every 10 s for thousands of fake nodes would be most
+ * of the edge's writes, and neither CAPI nor kubectl needs a fresh renewTime (`describe node` shows it).
+ */
+export function buildNodeLease(p: { node: string; nodeUid?: string; now: string }): KubeObject {
+  const metadata: Record<string, unknown> = { name: p.node, namespace: "kube-node-lease" };
+  if (p.nodeUid) metadata.ownerReferences = [{ apiVersion: "v1", kind: "Node", name: p.node, uid: p.nodeUid }];
+  return {
+    apiVersion: "coordination.k8s.io/v1",
+    kind: "Lease",
+    metadata,
+    spec: { holderIdentity: p.node, leaseDurationSeconds: 40, renewTime: p.now.replace(/(\.\d{3})?Z$/, (_m, ms: string | undefined) => `${ms ?? ".000"}000Z`) },
+  };
+}
+
 export function staticPodName(component: ControlPlaneComponent, node: string): string {
   return `${component}-${node}`;
 }

@@ -160,6 +160,15 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
     }
   });
 
+  it("kubectl describe node shows the node's Lease, held by the node", async () => {
+    const text = await kubectl(workloadKubeconfig, ["describe", "node", CPS[0]]);
+    expect(text).not.toContain("Failed to get lease");
+    expect(text).toMatch(new RegExp(`Lease:\\s*\\n\\s*HolderIdentity:\\s*${CPS[0]}`));
+    expect(text).toMatch(/RenewTime:\s*\w{3}, \d{2} \w{3} \d{4}/);
+    const lease = await kubectlJson(workloadKubeconfig, ["-n", "kube-node-lease", "get", "lease", CPS[0]]);
+    expect(lease.metadata.ownerReferences?.[0]).toMatchObject({ kind: "Node", name: CPS[0] });
+  });
+
   it("control plane static pods are Running and Ready with their labels; kubeadm objects exist", async () => {
     const pods = await kubectlJson(workloadKubeconfig, ["-n", "kube-system", "get", "pods", "-l", "tier=control-plane"]);
     const names = pods.items.map((p: any) => p.metadata.name).sort();
@@ -190,6 +199,8 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
       const nodes = await kubectlJson(workloadKubeconfig, ["get", "nodes"]);
       return !nodes.items.some((n: any) => n.metadata.name === victim) && nodes.items.length === 4;
     }, `node ${victim} gone`);
+    const leases = await kubectlJson(workloadKubeconfig, ["-n", "kube-node-lease", "get", "leases"]);
+    expect(leases.items.map((l: any) => l.metadata.name)).not.toContain(victim);
     // The DevMachine goes away once the controller removed its finalizer.
     await until(
       () =>
