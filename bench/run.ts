@@ -1,10 +1,11 @@
-// `npm run bench [-- --only edge|controller|vip] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
+// `npm run bench [-- --only edge|controller|vip|capi] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
 // and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
 import { parseArgs } from "node:util";
 import { cpuTicks, machineInfo, stealSince, writeSection } from "./report.js";
 import { benchController } from "./controller-bench.js";
 import { runEdgeBench } from "./edge-bench.js";
 import { benchVipCerts } from "./vip-bench.js";
+import { benchRealCapi } from "./capi-bench.js";
 
 const { values } = parseArgs({
   options: {
@@ -44,6 +45,10 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
   vip: {
     title: "Controller VIPs: certificates and listeners",
     run: () => benchVipCerts(values.quick ? { vips: 50 } : {}),
+  },
+  capi: {
+    title: "Real Cluster API: lifecycle phases and the 10-cluster shape",
+    run: () => benchRealCapi(),
   },
 };
 

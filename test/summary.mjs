@@ -1,12 +1,13 @@
-// Prints the closing `N passed, N failed` line CI reads, from vitest's JSON report and `go test -json`.
+// Prints the closing `N passed, N failed` line CI reads, from vitest's JSON report, `go test -json`, and
+// the real-CAPI e2e's vitest JSON report (optional: "" when it was skipped).
 import { existsSync, readFileSync } from "node:fs";
 
-const [vitestFile, goFile] = process.argv.slice(2);
+const [vitestFile, goFile, capiFile] = process.argv.slice(2);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-if (vitestFile && existsSync(vitestFile)) {
-  const report = JSON.parse(readFileSync(vitestFile, "utf8"));
+function countVitest(file) {
+  const report = JSON.parse(readFileSync(file, "utf8"));
   passed += report.numPassedTests ?? 0;
   failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
@@ -14,6 +15,9 @@ if (vitestFile && existsSync(vitestFile)) {
     // A file that failed to load has no assertions but must still count as a failure.
     if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed += 1;
   }
+}
+if (vitestFile && existsSync(vitestFile)) {
+  countVitest(vitestFile);
 } else {
   failed += 1;
   console.error("no vitest report found");
@@ -34,6 +38,13 @@ if (goFile && existsSync(goFile)) {
       failed += 1;
       failedTestsByPackage.set(event.Package, (failedTestsByPackage.get(event.Package) ?? 0) + 1);
     } else if (event.Action === "skip") skipped += 1;
+  }
+}
+if (capiFile) {
+  if (existsSync(capiFile)) countVitest(capiFile);
+  else {
+    failed += 1;
+    console.error("no real-CAPI e2e report found");
   }
 }
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`);

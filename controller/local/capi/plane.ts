@@ -1,0 +1,75 @@
+// The whole local real-CAPI management plane in one call: Kubernetes (kube-plane.ts), Cluster API's
+// providers (capi-providers.ts) and capim-edge (capim.ts); used by `npm run capi` and the real-CAPI e2e.
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { promisify } from "node:util";
+import { startCapiProviders } from "./capi-providers.js";
+import { ROOT, startCapim } from "./capim.js";
+import { startKubePlane } from "./kube-plane.js";
+import type { Child } from "./processes.js";
+
+const execFileP = promisify(execFile);
+
+export interface RealCapiPlane {
+  /** cluster-admin kubeconfig of the management plane. */
+  kubeconfig: string;
+  server: string;
+  edgeUrl: string;
+  edgeToken: string;
+  dir: string;
+  children: Child[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds (or finds in the cache) the binaries with test/capi-e2e/build.sh and returns their folder.
+ * Exit code 3 of the script means no Go toolchain: the message says so in one line.
+ */
+export async function buildRealCapi(onProgress?: (line: string) => void): Promise<string> {
+  // A folder of already built binaries (same names as build.sh writes), e.g. while working on the plane.
+  if (process.env.CAPIM_CAPI_BIN) return process.env.CAPIM_CAPI_BIN;
+  const child = execFile("bash", [path.join(ROOT, "test/capi-e2e/build.sh")], { maxBuffer: 16 << 20 });
+  child.stderr?.on("data", (b: Buffer) => {
+    for (const line of b.toString().split("\n")) if (line.trim()) onProgress?.(line.trim());
+  });
+  let out = "";
+  child.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code === 3) throw Object.assign(new Error("real Cluster API is built from Go modules: install Go (https://go.dev/dl) and put it on PATH"), { exitCode: 3 });
+  if (code !== 0) throw new Error(`test/capi-e2e/build.sh failed (exit ${code})`);
+  return out.trim().split("\n").pop()!;
+}
+
+export async function startRealCapi(o: { bin: string; dir: string; portRange: [number, number]; log?: (line: string) => void }): Promise<RealCapiPlane> {
+  const log = o.log ?? (() => {});
+  const children: Child[] = [];
+  const stop = async () => {
+    for (const c of [...children].reverse()) await c.stop();
+  };
+  try {
+    log("starting etcd, kube-apiserver and kube-controller-manager");
+    const kube = await startKubePlane({ bin: o.bin, dir: path.join(o.dir, "kube") });
+    children.push(...kube.children);
+    log("installing Cluster API v1.14.2 (CRDs, webhooks) and starting its managers");
+    const capiSrc = readFileSync(path.join(o.bin, "capi-src"), "utf8").trim();
+    const providers = await startCapiProviders({ bin: o.bin, capiSrc, dir: path.join(o.dir, "capi"), kubeconfig: kube.adminKubeconfig });
+    children.push(...providers.children);
+    log("installing capim-edge (CRDs, RBAC) and starting the edge and the controller");
+    const capim = await startCapim({ dir: path.join(o.dir, "capim-edge"), adminKubeconfig: kube.adminKubeconfig, server: kube.server, caPem: kube.ca.certPem, portRange: o.portRange });
+    children.push(...capim.children);
+    return { kubeconfig: kube.adminKubeconfig, server: kube.server, edgeUrl: capim.edgeUrl, edgeToken: capim.edgeToken, dir: o.dir, children, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** `kubectl --kubeconfig <plane> ...` with stdin, resolving to stdout. */
+export async function kubectl(kubeconfig: string, args: string[], input?: string): Promise<string> {
+  const p = execFileP("kubectl", ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 64 << 20 });
+  if (input !== undefined) {
+    p.child.stdin!.end(input);
+  }
+  return (await p).stdout;
+}
