@@ -170,6 +170,13 @@ export class ClusterListener {
       }
     });
     this.server.on("tlsClientError", (err) => deps.logger.debug({ cluster: this.label, err: err.message }, "TLS handshake failed"));
+    // A malformed HTTP/1.1 request (two Content-Lengths, a bad chunk size, obs-fold...) gets a 400 Status
+    // and the connection closes, as kube-apiserver answers; Node's default is a body-less 400.
+    this.server.on("clientError", (err: NodeJS.ErrnoException, socket: Duplex) => {
+      deps.logger.debug({ cluster: this.label, err: err.message, code: err.code }, "malformed HTTP/1.1 request");
+      if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
+      writeStatusToSocket(socket, 400, "BadRequest", `malformed HTTP request: ${err.code ?? err.message}`);
+    });
     this.server.on("request", (req: VipRequest, res: VipResponse) => this.onRequest(req, res));
     this.server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     // An HTTP/2 session error must not take the process down; the session is torn down by Node.
