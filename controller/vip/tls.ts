@@ -26,6 +26,8 @@ export interface ClusterTlsContexts {
    * etcd pod name.
    */
   etcd(serverName: string): Promise<ServingCert | undefined>;
+  /** How many etcd serving certs are cached (bounded: at most ETCD_CERT_CACHE). */
+  readonly etcdCertsCached: number;
   /** Which side of the mux a TLS server name belongs to (no SNI = apiserver). */
   route(serverName: string | undefined | false | null): "etcd" | "apiserver";
   /**
@@ -47,6 +49,13 @@ export const APISERVER_IPS = ["127.0.0.1", "::1"];
 
 // An RFC 1123 name is at most 253 chars; node names are DNS subdomains. Anything else is not an etcd pod.
 const ETCD_NAME = /^etcd-[a-z0-9]([a-z0-9.-]{0,240}[a-z0-9])?$/;
+
+/**
+ * etcd serving certs kept per cluster. The name comes from the client's SNI before it has authenticated, so
+ * the cache is bounded (least recently used out): made-up names cost a signature each, nothing that lasts.
+ * A cluster has a handful of etcd members; 32 leaves room for every member of any real control plane.
+ */
+export const ETCD_CERT_CACHE = 32;
 
 function servingCert(cert: CertKeyPair, caPem: string): ServingCert {
   let context: SecureContext | undefined;
@@ -94,7 +103,10 @@ export async function createClusterTlsContexts(opts: {
     if (!etcdCa || route(serverName) !== "etcd") return undefined;
     const name = serverName.toLowerCase();
     let p = etcdCerts.get(name);
-    if (!p) {
+    if (p) {
+      etcdCerts.delete(name); // most recently used last
+      etcdCerts.set(name, p);
+    } else {
       etcdLoaded ??= loadCA(etcdCa);
       p = etcdLoaded
         .then((ca) =>
@@ -108,6 +120,7 @@ export async function createClusterTlsContexts(opts: {
         .then((c) => servingCert(c, etcdCa.certPem));
       p.catch(() => etcdCerts.delete(name));
       etcdCerts.set(name, p);
+      if (etcdCerts.size > ETCD_CERT_CACHE) etcdCerts.delete(etcdCerts.keys().next().value!);
     }
     return p;
   }
@@ -115,6 +128,9 @@ export async function createClusterTlsContexts(opts: {
   return {
     apiserver,
     etcd,
+    get etcdCertsCached() {
+      return etcdCerts.size;
+    },
     route,
     sniCallback(serverName, cb) {
       // No context: the server's default one, which holds the same apiserver cert and client CA.
