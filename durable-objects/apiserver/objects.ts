@@ -9,6 +9,7 @@ import { strategicMergeKeysFor } from "./patch/strategic-keys.js";
 import { errors } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { ApiError, type KindInfo, type KubeObject, type ObjectKey, type ObjectMeta } from "./types.js";
+import { builtInMessage, typeErrors } from "./typed-fields.js";
 import { invalidError, validateObjectMeta } from "./validation.js";
 
 export type UpdateMode = "main" | "status" | "system";
@@ -103,6 +104,15 @@ export class ObjectOps {
     return o;
   }
 
+  /** A built-in kind's object must decode as its Go type (typed-fields.ts), or the write is a 422. */
+  private checkTypes(kind: KindInfo, name: string, obj: KubeObject): void {
+    if (kind.custom) return;
+    const message = builtInMessage(this.storageApiVersion(kind), kind.kind);
+    if (!message) return;
+    const errs = typeErrors(message, obj);
+    if (errs.length) throw invalidError(kind.group, kind.kind, name, errs);
+  }
+
   storageApiVersion(kind: KindInfo): string {
     return groupVersion(kind.group, kind.versions[0]);
   }
@@ -117,6 +127,7 @@ export class ObjectOps {
     else delete meta.namespace;
     for (const f of ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "selfLink", "managedFields"]) delete meta[f];
     const probe: KubeObject = { ...body, metadata: meta };
+    this.checkTypes(kind, typeof meta.name === "string" ? meta.name : "", probe);
     const errs = validateObjectMeta(probe, kind);
     if (errs.length) throw invalidError(kind.group, kind.kind, typeof meta.name === "string" ? meta.name : "", errs);
 
@@ -236,6 +247,7 @@ export class ObjectOps {
       if (kind.group === "" && kind.resource === "namespaces" && mode === "main") next.status = existing.status;
     }
     const meta = next.metadata!;
+    this.checkTypes(kind, name, next);
     this.recordOwnership(kind, mode, existing, next, mode === "status" ? undefined : bodyMeta.managedFields, fields);
     const errs = validateObjectMeta(next, kind);
     if (em.deletionTimestamp) {
