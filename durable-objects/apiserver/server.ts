@@ -26,6 +26,7 @@ import { jsonAt, relabel } from "./object-json.js";
 import { ObjectStore } from "./store.js";
 import { builtinPrinter, crdPrinter, includeObjectParam, toTable, wantsTable, type TablePrinter } from "./table.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
+import { invalidError } from "./validation.js";
 import { replay, WatchHub, type OutType } from "./watch.js";
 
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -427,7 +428,19 @@ export class ApiServer {
 
   /** The field manager of a non-apply write: ?fieldManager=, else the user agent's program name (kube's default). */
   private writer(req: Req): FieldOwnership {
-    return { manager: managerFor(req.q.get("fieldManager"), req.request.headers.get("user-agent")), apiVersion: req.gv };
+    return { manager: managerFor(this.fieldManager(req), req.request.headers.get("user-agent")), apiVersion: req.gv };
+  }
+
+  /** ?fieldManager=, checked as kube's ValidateFieldManager does (at most 128 printable characters). */
+  private fieldManager(req: Req): string | null {
+    const fm = req.q.get("fieldManager");
+    if (fm === null) return null;
+    const options = req.request.method === "PATCH" ? "PatchOptions" : req.request.method === "PUT" ? "UpdateOptions" : "CreateOptions";
+    const fail = (reason: string, message: string) =>
+      invalidError("meta.k8s.io", options, "", [{ field: "fieldManager", type: reason, message }]);
+    if (fm.length > 128) throw fail("FieldValueTooLong", "Too long: may not be more than 128 bytes");
+    if (/[^\x20-\x7e]/.test(fm)) throw fail("FieldValueInvalid", `Invalid value: ${JSON.stringify(fm.slice(0, 50))}: must only contain printable characters`);
+    return fm;
   }
 
   private async patch(req: Req, name: string, mode: UpdateMode): Promise<Response> {
@@ -467,7 +480,7 @@ export class ApiServer {
         result = applyJsonPatch(base, decodeBody(text, "json"));
         break;
       default: {
-        const fm = req.q.get("fieldManager");
+        const fm = this.fieldManager(req);
         if (!fm) {
           throw errors.invalid(kind, name, [{ reason: "FieldValueRequired", field: "fieldManager", message: "Required value: is required for apply patch" }]);
         }
@@ -484,6 +497,11 @@ export class ApiServer {
     }
     if (!isObject(result)) throw errors.badRequest("the patch did not produce an object");
     const patched = this.checkBody(req, result as KubeObject, name);
+    // A patch that removes metadata (or its name) would otherwise be refilled from the stored object;
+    // kube refuses it as an update of the immutable name.
+    if (existing && (!isObject(result.metadata) || !result.metadata.name)) {
+      throw invalidError(kind.group, kind.kind, name, [{ field: "metadata.name", type: "FieldValueInvalid", message: 'Invalid value: "": field is immutable' }]);
+    }
     if (existing) {
       const prv = patched.metadata?.resourceVersion;
       if (prv !== undefined && prv !== existing.metadata?.resourceVersion) throw errors.conflict(kind.group, kind.resource, name);
@@ -546,6 +564,12 @@ export class ApiServer {
   }
 
   private async deleteCollection(req: Req): Promise<Response> {
+    // The list options are checked as for a list: a malformed one must not widen the deletion to all.
+    this.checkRvParam(req.q);
+    this.intParam(req.q, "limit");
+    this.intParam(req.q, "timeoutSeconds");
+    const cont = req.q.get("continue");
+    if (cont) this.parseContinue(cont);
     const opts = await this.deleteOptions(req);
     const matches = this.selectors(req);
     const items = this.store
