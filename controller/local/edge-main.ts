@@ -50,6 +50,13 @@ const edge = await startEdge({
   stateDir: values["state-dir"],
   tokens: given,
   maxBody: values["max-body"] ? Number(values["max-body"]) : undefined,
+  supervise: {
+    log: (message) => console.error(`edge: ${message}`),
+    giveUp: (message) => {
+      console.error(`edge: ${message}`);
+      void shutdown("workerd keeps dying", 1);
+    },
+  },
 });
 if (!given) console.log(`token (tenant "default"): ${edge.token}`);
 console.log(`state in ${values["state-dir"]}`);
@@ -57,15 +64,15 @@ console.log(`edge https at ${edge.httpsUrl} (CA: ${values["state-dir"]}/edge-tls
 console.log(`edge ready at ${edge.url}`);
 
 let stopping = false;
-async function shutdown(signal: string) {
+async function shutdown(reason: string, code = 0) {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: stopping edge`);
+  console.log(`${reason}: stopping edge`);
   setTimeout(() => process.exit(1), 10_000).unref(); // never hang on shutdown
   try {
     await edge.stop();
   } finally {
-    process.exit(0);
+    process.exit(code);
   }
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { loadOrCreateEdgeTls } from "./edge-tls.js";
+import { probePort, restartPolicyFromEnv, Supervisor } from "./supervisor.js";
 
 /** The repository root: the nearest directory with a package.json (this file also runs bundled from dist/). */
 function findRoot(): string {
@@ -34,6 +35,11 @@ export interface EdgeOptions {
   limits?: string;
   /** workerd's inspector port for CPU profiles (default: env CAPIM_EDGE_INSPECTOR_PORT; absent: none). */
   inspectorPort?: number;
+  /**
+   * Restart workerd when it dies (supervisor.ts): `log` gets each restart, `giveUp` the reason when it
+   * keeps dying (the caller exits). Absent: a dead workerd stays dead (tests that want exactly that).
+   */
+  supervise?: { log(message: string): void; giveUp(message: string): void };
 }
 
 export interface Edge {
@@ -49,6 +55,8 @@ export interface Edge {
   stop(): Promise<void>;
   /** The Miniflare instance (benchmarks read the workerd pid through it). */
   miniflare: Miniflare;
+  /** How many times the supervisor restarted a dead workerd. */
+  restarts(): number;
 }
 
 function newestMtime(dir: string): number {
@@ -110,7 +118,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
   //   sends bearer tokens to https servers only.
   // (One port for both would need a Node process sniffing each connection's first byte and piping
   // every request through it: an extra hop that dominated the GET latency tail on 2 cores.)
-  const mf = new Miniflare({
+  const options = {
     modules: true,
     scriptPath,
     compatibilityDate: COMPATIBILITY_DATE,
@@ -127,7 +135,8 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     logRequests: false,
     ...(inspectorPort ? { inspectorPort } : {}),
     unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-  });
+  };
+  const mf = new Miniflare(options);
   let httpsUrl: URL;
   let httpUrl: URL;
   try {
@@ -137,6 +146,22 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     await mf.dispose().catch(() => {});
     throw err;
   }
+  let supervisor: Supervisor | undefined;
+  if (opts.supervise) {
+    // A restart keeps both ports, so every client (the controller, kubeconfigs) reconnects to the same URLs.
+    const pinned = { ...options, port: Number(httpsUrl.port), unsafeDirectSockets: [{ host: "127.0.0.1", port: Number(httpUrl.port) }] };
+    supervisor = new Supervisor({
+      probe: () => probePort(Number(httpUrl.port)),
+      restart: async () => {
+        await mf.setOptions(pinned);
+        await mf.ready;
+      },
+      policy: restartPolicyFromEnv(),
+      log: opts.supervise.log,
+      giveUp: opts.supervise.giveUp,
+    });
+    supervisor.start();
+  }
   let stopped: Promise<void> | undefined;
   return {
     url: `http://127.0.0.1:${httpUrl.port}`,
@@ -145,6 +170,10 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     token: Object.keys(tokens)[0],
     tokens,
     miniflare: mf,
-    stop: () => (stopped ??= mf.dispose()),
+    restarts: () => supervisor?.restarts ?? 0,
+    stop: () => {
+      supervisor?.stop();
+      return (stopped ??= mf.dispose());
+    },
   };
 }

@@ -8,7 +8,7 @@
 // management cluster is a separate kube-apiserver and the edge holds only workload clusters.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
-import { startEdge, type Edge } from "./edge.js";
+import { startEdge, type Edge, type EdgeOptions } from "./edge.js";
 
 export interface LocalEdges {
   /** Workload clusters (the URL the controller registers clusters with, `edge ready at`). */
@@ -18,21 +18,21 @@ export interface LocalEdges {
   stop(): Promise<void>;
 }
 
-export async function startLocalEdges(o: { stateDir: string; token: string }): Promise<LocalEdges> {
+export async function startLocalEdges(o: { stateDir: string; token: string; supervise?: EdgeOptions["supervise"] }): Promise<LocalEdges> {
   const edgeDir = path.join(o.stateDir, "edge");
   const managementDir = path.join(o.stateDir, "management-edge");
   const tokens = { [o.token]: "default" };
   // A state directory written before the split keeps its management cluster in the workload edge: use it there.
   if (existsSync(edgeDir) && !existsSync(managementDir)) {
-    const edge = await startEdge({ stateDir: edgeDir, tokens });
+    const edge = await startEdge({ stateDir: edgeDir, tokens, supervise: o.supervise });
     return { edge, managementEdge: edge, stop: () => edge.stop() };
   }
   mkdirSync(edgeDir, { recursive: true });
   mkdirSync(managementDir, { recursive: true });
   const inspector = Number(process.env.CAPIM_EDGE_INSPECTOR_PORT) || undefined;
   const started = await Promise.allSettled([
-    startEdge({ stateDir: edgeDir, tokens }),
-    startEdge({ stateDir: managementDir, tokens, inspectorPort: inspector && inspector + 1 }),
+    startEdge({ stateDir: edgeDir, tokens, supervise: o.supervise }),
+    startEdge({ stateDir: managementDir, tokens, inspectorPort: inspector && inspector + 1, supervise: o.supervise }),
   ]);
   const [edge, managementEdge] = started.map((r) => (r.status === "fulfilled" ? r.value : undefined));
   if (!edge || !managementEdge) {

@@ -87,23 +87,34 @@ const log = pino({ name: "capim-edge", level: process.env.LOG_LEVEL ?? "warn" },
 // Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit at once; replace the ones it
 // adds with an orderly shutdown (driver, controller and VIPs, then the edge).
 const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners("SIGTERM") };
-const edges = await startLocalEdges({ stateDir, token });
+const edges = await startLocalEdges({
+  stateDir,
+  token,
+  supervise: {
+    log: (message) => log.warn(message),
+    giveUp: (message) => {
+      log.error(message);
+      console.error(`capim-edge: ${message}`);
+      void shutdown("workerd keeps dying", 1);
+    },
+  },
+});
 const edge = edges.edge;
 let driver: Driver | undefined;
 let management: Awaited<ReturnType<typeof startManagement>> | undefined;
 let controller: Awaited<ReturnType<typeof startController>> | undefined;
 let exiting = false;
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(reason: string, code = 0): Promise<void> {
   if (exiting) return;
   exiting = true;
   bar?.stop();
-  console.log(`${signal}: stopping`);
+  console.log(`${reason}: stopping`);
   setTimeout(() => process.exit(1), 15_000).unref();
   await driver?.stop().catch(() => {});
   await controller?.stop().catch(() => {});
   await management?.stop().catch(() => {});
   await edges.stop().catch(() => {});
-  process.exit(0);
+  process.exit(code);
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   for (const l of process.listeners(signal)) if (!before[signal].includes(l)) process.removeListener(signal, l);

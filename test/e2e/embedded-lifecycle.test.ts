@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tempDir } from "../helpers/edge.js";
+import { pidsInGroup } from "../helpers/procs.js";
 import { fileExists, KUBECTL, kubeConfigFile, kubeconfigServer, kubectl, kubectlJson, portOf, startEmbedded, until, type Embedded } from "./embedded-process.js";
 
 const GROUP = "infrastructure.cluster.x-k8s.io";
@@ -186,6 +187,21 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
     await kubectlJson(workloadKubeconfig, ["-n", "kube-system", "get", "configmap", "coredns"]);
     await kubectlJson(workloadKubeconfig, ["-n", "kube-system", "get", "deployment", "coredns"]);
   });
+
+  it("workerd killed (both edges): restarted, the VIP serves again and the controller keeps reconciling", async () => {
+    const before = await until(async () => {
+      const pids = pidsInGroup(run.child.pid!, "workerd");
+      return pids.length === 2 ? pids : undefined;
+    }, "two workerd processes (workload and management edge)");
+    for (const pid of before) process.kill(pid, "SIGKILL");
+    // Through the VIP (controller -> workload edge) and the management API (management edge).
+    const nodes = await until(() => kubectlJson(workloadKubeconfig, ["get", "nodes"]).catch(() => undefined), "the VIP to serve again", 120_000);
+    expect(nodes.items).toHaveLength(5);
+    await until(() => kubectlJson(path.join(kubeconfigDir, "management.kubeconfig"), ["get", "devclusters", "-A"]).catch(() => undefined), "the management API to serve again", 120_000);
+    expect(pidsInGroup(run.child.pid!, "workerd").filter((p) => before.includes(p))).toEqual([]);
+    expect(run.child.exitCode).toBeNull();
+    // The next test deletes a Machine: the controller's watches on the management API must have recovered for it to pass.
+  }, 300_000);
 
   it("deleting a worker Machine and DevMachine removes its Node", async () => {
     const custom = mgmt.makeApiClient(k8s.CustomObjectsApi);

@@ -23,6 +23,8 @@ export interface SpawnEdgeOptions {
   /** Spawn through `npm run edge` (npm, sh, tsx) instead of node directly. */
   viaNpm?: boolean;
   readyTimeoutMs?: number;
+  /** Extra environment for the edge process. */
+  env?: NodeJS.ProcessEnv;
 }
 // Set CAPIM_EDGE_LOG=1 to copy the edge's output (workerd logs included) to stderr.
 
@@ -45,6 +47,8 @@ export interface SpawnedEdge {
    * dir. Resolves to the exit code (128 + n when signal n ended it), or null when it did not exit in 15 s.
    */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves with the exit code (128 + n for signal n) when the process ends by itself or by stop(). */
+  exited: Promise<number | null>;
 }
 
 const running = new Set<SpawnedEdge>();
@@ -72,7 +76,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const args = ["--port", String(opts.port ?? 0), "--state-dir", stateDir];
   if (opts.httpsPort !== undefined) args.push("--https-port", String(opts.httpsPort));
   if (opts.maxBody) args.push("--max-body", String(opts.maxBody));
-  const env: NodeJS.ProcessEnv = { ...process.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   delete env.CAPIM_EDGE_TOKEN;
   // detached: its own process group, so stop() can clean up npm/sh/tsx/workerd leftovers too.
   const child = opts.viaNpm
@@ -122,6 +126,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
     tokens,
     stateDir,
     child,
+    exited,
     output: () => out,
     stop(signal: NodeJS.Signals = "SIGTERM") {
       return (stopping ??= (async () => {
