@@ -265,6 +265,7 @@ export class ApiServer {
   // ---- get / list ---------------------------------------------------------------------------
 
   private get(req: Req, name: string): Response {
+    this.checkRvParam(req.q);
     return this.respondObject(req, 200, this.ops.mustGet(req.kind, this.namespaceFor(req), name));
   }
 
