@@ -115,6 +115,8 @@ export interface ApiServerOptions {
   persistence: Persistence;
   /** How many events the watch resume log keeps (default 1000). */
   eventLogSize?: number;
+  /** How long, in ms, the log keeps an event in memory (default 75 s, kube's watch cache eventFreshDuration). */
+  eventWindowMs?: number;
   /** Largest request body accepted, in bytes (default 3 MiB, like kube-apiserver). */
   maxBodyBytes?: number;
   /** Heartbeat interval of watch streams in ms (default 10 s). */
@@ -123,6 +125,8 @@ export interface ApiServerOptions {
   kubernetesVersion?: string;
   now?: () => Date;
   randomUUID?: () => string;
+  /** Called with an unexpected error before it is answered as a bare 500 (default: console.error). */
+  onInternalError?: (err: unknown) => void;
 }
 
 /** Thrown by pure helpers (patch, selectors, validation); the router turns it into a Status. */

@@ -7,7 +7,6 @@ import { kubectl } from "../helpers/cli.js";
 import { clusterServer, createCluster, edgeFetch, spawnEdge, tempDir, writeKubeconfig, type SpawnedEdge } from "../helpers/edge.js";
 
 const CLUSTER = "/clusters/default/typed";
-const NS = `${CLUSTER}/api/v1/namespaces/default`;
 let edge: SpawnedEdge;
 let kubeconfig: string;
 

@@ -1,7 +1,8 @@
 // Table output (Accept: ...;as=Table) with kube-apiserver's per-kind columns, through the real
 // ApiServer request path.
 import { describe, expect, it } from "vitest";
-import { evalJsonPath, humanDuration, parseJsonPath } from "../../durable-objects/apiserver/table.js";
+import { humanDuration } from "../../durable-objects/apiserver/table/columns.js";
+import { evalJsonPath, parseJsonPath } from "../../durable-objects/apiserver/table/jsonpath.js";
 import { call, cm, newServer } from "../helpers/node-host.js";
 
 const TABLE = { accept: "application/json;as=Table;v=v1;g=meta.k8s.io,application/json" };

@@ -1,13 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  fieldValue,
-  formatLabelSelector,
-  labelSelectorFromMeta,
-  matchesFieldSelector,
-  matchesLabelSelector,
-  parseFieldSelector,
-  parseLabelSelector,
-} from "../../durable-objects/apiserver/selectors.js";
+import { fieldValue, matchesFieldSelector, parseFieldSelector } from "../../durable-objects/apiserver/field-selectors.js";
+import { formatLabelSelector, labelSelectorFromMeta, matchesLabelSelector, parseLabelSelector } from "../../durable-objects/apiserver/label-selectors.js";
 import { ApiError } from "../../durable-objects/apiserver/types.js";
 
 function apiErr(fn: () => unknown): ApiError {
