@@ -28,7 +28,7 @@ interface Res {
 }
 
 /** A keep-alive HTTP client with `sockets` connections to one origin. */
-function client(base: string, token: string, sockets = 1, caPem?: string) {
+export function client(base: string, token: string, sockets = 1, caPem?: string) {
   const url = new URL(base);
   const secure = url.protocol === "https:";
   const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: sockets, ca: caPem }) : new http.Agent({ keepAlive: true, maxSockets: sockets });
@@ -88,7 +88,7 @@ async function parallel(total: number, concurrency: number, fn: (i: number) => P
 }
 
 /** The edge as its own process (what `npm run edge` runs), so its RSS is not mixed with the client's. */
-async function spawnEdgeProcess(): Promise<{ url: string; httpsUrl: string; caPem: string; token: string; pid: number; stop(): Promise<void> }> {
+export async function spawnEdgeProcess(extraEnv: NodeJS.ProcessEnv = {}): Promise<{ url: string; httpsUrl: string; caPem: string; token: string; pid: number; stop(): Promise<void> }> {
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
   const stateDir = mkdtempSync(path.join(os.tmpdir(), "capim-bench-"));
   const token = randomBytes(18).toString("hex");
@@ -97,7 +97,7 @@ async function spawnEdgeProcess(): Promise<{ url: string; httpsUrl: string; caPe
   if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build:edge\` (npm run bench does)`);
   const child = spawn(process.execPath, [main, "--port", "0", "--state-dir", stateDir], {
     cwd: root,
-    env: { ...process.env, CAPIM_EDGE_TOKEN: token },
+    env: { ...process.env, ...extraEnv, CAPIM_EDGE_TOKEN: token },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = new Promise<void>((r) => child.once("exit", () => r()));
@@ -148,7 +148,7 @@ export function processTree(pid: number): Array<{ pid: number; name: string }> {
 }
 
 /** RSS of the edge's process tree by command name (node, workerd, esbuild). */
-function treeRss(pid: number): Record<string, number> {
+export function treeRss(pid: number): Record<string, number> {
   const by: Record<string, number> = {};
   for (const p of processTree(pid)) {
     try {

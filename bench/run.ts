@@ -1,4 +1,4 @@
-// `npm run bench [-- --only edge|controller|vip|capi] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
+// `npm run bench [-- --only edge|controller|vip|soak|capi] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
 // and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
 import { parseArgs } from "node:util";
 import { cpuTicks, machineInfo, stealSince, writeSection } from "./report.js";
@@ -6,6 +6,7 @@ import { benchController } from "./controller-bench.js";
 import { runEdgeBench } from "./edge-bench.js";
 import { benchVipCerts } from "./vip-bench.js";
 import { benchRealCapi } from "./capi-bench.js";
+import { benchSoak } from "./soak-bench.js";
 
 const { values } = parseArgs({
   options: {
@@ -45,6 +46,10 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
   vip: {
     title: "Controller VIPs: certificates and listeners",
     run: () => benchVipCerts(values.quick ? { vips: 50 } : {}),
+  },
+  soak: {
+    title: "Edge memory under a steady mixed load, and after idling",
+    run: () => benchSoak(values.quick ? { clusters: 10, durationMs: 90_000, idleMs: 20_000 } : { clusters: num(values.clusters, 10, 50) }),
   },
   capi: {
     title: "Real Cluster API: lifecycle phases and the 10-cluster shape",

@@ -30,7 +30,7 @@ export class ApiServer {
   constructor(private readonly opts: ApiServerOptions) {
     this.now = opts.now ?? (() => new Date());
     this.gitVersion = opts.kubernetesVersion ?? "v1.31.0";
-    this.store = new ObjectStore(opts.persistence, opts.eventLogSize ?? 1000);
+    this.store = new ObjectStore(opts.persistence, opts.eventLogSize ?? 1000, opts.eventWindowMs ?? 75_000, () => this.now().getTime());
     this.ops = new ObjectOps(this.store, this.registry, this.now, opts.randomUUID ?? (() => crypto.randomUUID()));
     this.hub = new WatchHub(opts.watchHeartbeatMs ?? 10_000, () => this.store.rv);
     this.store.onChange((ev, prev) => this.hub.publish(ev, prev));

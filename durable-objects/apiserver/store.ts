@@ -1,6 +1,12 @@
 // The in-memory object store: every object of the cluster, the resourceVersion counter and the bounded
 // event log for watch resume. Every change goes through commit(), which writes through to Persistence
 // before touching memory, so a failed write leaves both unchanged.
+//
+// The log in memory is bounded by count and by age, like kube-apiserver's watch cache (which keeps
+// events for its eventFreshDuration, 75 s): each entry holds an old version of an object that nothing
+// else references, ~4 KB with managed fields, so a count bound alone made a busy edge grow by ~4 MB
+// per cluster until the count was reached. Watchers are not hurt: bookmarks (every heartbeat) keep
+// their resourceVersion recent, and a resume from an older one gets 410 and relists, as with kube.
 import { encodeCommitted } from "./object-json.js";
 import type { EventRecord, KubeObject, ObjectKey, Persistence, WatchEventType } from "./types.js";
 
@@ -17,17 +23,24 @@ const objKey = (namespace: string, name: string) => `${namespace}/${name}`;
 export class ObjectStore {
   private byResource = new Map<string, Map<string, StoredObject>>();
   private log: EventRecord[];
+  /** When each log entry was committed (or loaded), by the clock; parallel to `log`. */
+  private logTimes: number[];
   private counter: number;
   private listeners: ChangeListener[] = [];
 
   constructor(
     private readonly persistence: Persistence,
     private readonly eventLogSize: number,
+    /** How long a log entry is kept in memory, in ms (Infinity: by count only). */
+    private readonly eventWindowMs = Infinity,
+    private readonly clock: () => number = () => Date.now(),
   ) {
     const state = persistence.load();
     this.counter = state.rv;
     for (const o of state.objects) this.bucket(o.key.group, o.key.resource).set(objKey(o.key.namespace, o.key.name), o);
     this.log = state.events.slice(-eventLogSize);
+    const loaded = clock();
+    this.logTimes = this.log.map(() => loaded);
   }
 
   get rv(): number {
@@ -84,7 +97,8 @@ export class ObjectStore {
       if (b.size === 0) this.byResource.delete(resKey(key.group, key.resource));
     } else b.set(k, { key: event.key, object });
     this.log.push(event);
-    if (this.log.length > this.eventLogSize) this.log.splice(0, this.log.length - this.eventLogSize);
+    this.logTimes.push(this.clock());
+    this.trimLog();
     for (const l of this.listeners) {
       try {
         l(event, previous);
@@ -101,6 +115,7 @@ export class ObjectStore {
    */
   eventsSince(since: number): EventRecord[] | undefined {
     if (since >= this.counter) return [];
+    this.trimLog();
     const oldest = this.log.length ? this.log[0].rv : this.counter + 1;
     if (since < oldest - 1) return undefined;
     return this.log.filter((e) => e.rv > since);
@@ -108,7 +123,20 @@ export class ObjectStore {
 
   /** The whole retained log, oldest first (read-only). */
   logEntries(): readonly EventRecord[] {
+    this.trimLog();
     return this.log;
+  }
+
+  /** Drops entries past the count bound and those older than the window. */
+  private trimLog(): void {
+    let drop = Math.max(0, this.log.length - this.eventLogSize);
+    if (this.eventWindowMs !== Infinity) {
+      const cutoff = this.clock() - this.eventWindowMs;
+      while (drop < this.log.length && this.logTimes[drop] < cutoff) drop++;
+    }
+    if (drop === 0) return;
+    this.log.splice(0, drop);
+    this.logTimes.splice(0, drop);
   }
 
   private bucket(group: string, resource: string): Map<string, StoredObject> {
