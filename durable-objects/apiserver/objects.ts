@@ -2,6 +2,7 @@
 // status, system), delete with finalizers, ownerReference cascade, namespace and CRD side effects.
 // Every check runs before the first commit, so a rejected request changes nothing.
 import { crdStatus, kindFromCrd, validateCrd } from "./crd.js";
+import { isObject } from "./json.js";
 import { allowsCreateOnUpdate, groupVersion, type KindRegistry } from "./kinds.js";
 import { decodeManagedFields, encodeManagedFields, recordUpdate, sameOwnership, type FieldScope, type ManagedFieldsEntry } from "./managed-fields.js";
 import { cloneJson } from "./patch/merge.js";
@@ -9,7 +10,8 @@ import { strategicMergeKeysFor } from "./patch/strategic-keys.js";
 import { errors } from "./status.js";
 import type { ObjectStore } from "./store.js";
 import { ApiError, type KindInfo, type KubeObject, type ObjectKey, type ObjectMeta } from "./types.js";
-import { builtInMessage, typeErrors } from "./typed-fields.js";
+import { builtInMessage } from "./k8s-types.js";
+import { typeErrors } from "./typed-fields.js";
 import { invalidError, validateObjectMeta } from "./validation.js";
 
 export type UpdateMode = "main" | "status" | "system";
@@ -34,9 +36,6 @@ const NS_KIND = { group: "", resource: "namespaces" };
 const CRD_GROUP = "apiextensions.k8s.io";
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789"; // kube's utilrand alphabet (no vowels: no words)
 
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;

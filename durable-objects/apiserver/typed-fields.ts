@@ -3,9 +3,8 @@
 // `spec.taints: "x"` on a Node, makes every client-go informer and `kubectl describe` on that kind fail
 // to decode the list: one bad write would break the fake cluster for every CAPI controller.
 //
-// The type data is the generated protobuf table (protobuf-schemas/k8s.ts): gen-schemas walks the Go
-// structs of k8s.io/api, so each field carries its JSON name and Go type, and CI checks the table is
-// current. What JSON each Go type accepts follows encoding/json plus the custom UnmarshalJSON of
+// The type data is the generated table behind k8s-types.ts: tools/k8s-types walks the Go structs of
+// k8s.io/api, so each field carries its JSON name and Go type, and CI checks the table is current. What JSON each Go type accepts follows encoding/json plus the custom UnmarshalJSON of
 // metav1.Time, resource.Quantity and intstr.IntOrString. `null` is accepted everywhere, as Go leaves the
 // zero value; fields the type does not have are ignored (kube drops them).
 //
@@ -13,7 +12,7 @@
 // type error is a 422 `Invalid` with kube's field path (`data[a]`, `spec.taints[0].effect`), which is
 // what a client needs to find the field.
 
-import { KINDS, MESSAGES } from "./protobuf-schemas/k8s.js";
+import { fieldsOf } from "./k8s-types.js";
 import type { Field } from "./protobuf-schemas/types.js";
 import type { FieldError } from "./validation.js";
 
@@ -21,26 +20,6 @@ type Json = unknown;
 
 const MAX_ERRORS = 20;
 const MAX_DEPTH = 100;
-
-/** JSON name -> field, with inline (embedded) structs flattened into their parent, per message. */
-const fieldTables = new Map<string, Map<string, Field>>();
-
-function fieldsOf(message: string): Map<string, Field> {
-  let table = fieldTables.get(message);
-  if (table) return table;
-  table = new Map();
-  for (const f of Object.values(MESSAGES[message] ?? {})) {
-    if (f.inline) for (const [name, inner] of fieldsOf(f.type)) table.set(name, inner);
-    else table.set(f.name, f);
-  }
-  fieldTables.set(message, table);
-  return table;
-}
-
-/** The message describing objects of `apiVersion`/`kind`, or undefined when the kind is not built in. */
-export function builtInMessage(apiVersion: string, kind: string): string | undefined {
-  return KINDS[`${apiVersion}/${kind}`];
-}
 
 // RFC 3339 as Go's time.Parse(time.RFC3339) reads it (fraction optional, Z or a numeric offset).
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;

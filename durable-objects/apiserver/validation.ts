@@ -2,6 +2,7 @@
 // (k8s.io/apimachinery/pkg/api/validation + pkg/util/validation), so clients that show or parse
 // `Invalid` Status causes see what a real cluster says. Hand-written: there is no JS port of these rules.
 
+import { isObject } from "./json.js";
 import { ApiError, type KindInfo, type KubeObject } from "./types.js";
 
 /** One validation failure; `type` is kube's CauseType, `message` is kube's error body (no field prefix). */
@@ -129,10 +130,6 @@ export function fieldForbidden(field: string, detail: string): FieldError {
 export function fieldTooLong(field: string, maxBytes: number): FieldError {
   return { field, type: "FieldValueTooLong", message: `Too long: may not be more than ${maxBytes} bytes` };
 }
-export function fieldNotSupported(field: string, value: unknown, supported: string[]): FieldError {
-  const list = supported.map((s) => JSON.stringify(s)).join(", ");
-  return { field, type: "FieldValueNotSupported", message: `Unsupported value: ${formatValue(value)}: supported values: ${list}` };
-}
 
 /**
  * The 422 Invalid error kube-apiserver returns for failed validation (errors.NewInvalid):
@@ -178,10 +175,6 @@ export function nameValidatorFor(group: string, kind: string): NameFn {
 
 // ---------------------------------------------------------------------------------------------
 
-function isStringMap(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function utf8Length(s: string): number {
   return new TextEncoder().encode(s).length;
 }
@@ -195,7 +188,7 @@ function utf8Length(s: string): number {
 export function validateObjectMeta(obj: KubeObject, kind: KindInfo): FieldError[] {
   const errs: FieldError[] = [];
   const meta = obj.metadata;
-  if (!isStringMap(meta)) return [fieldRequired("metadata", "")];
+  if (!isObject(meta)) return [fieldRequired("metadata", "")];
   const nameFn = nameValidatorFor(kind.group, kind.kind);
 
   const generateName = typeof meta.generateName === "string" ? meta.generateName : "";
@@ -228,7 +221,7 @@ export function validateObjectMeta(obj: KubeObject, kind: KindInfo): FieldError[
 
 export function validateLabels(labels: unknown, field: string): FieldError[] {
   if (labels === undefined || labels === null) return [];
-  if (!isStringMap(labels)) return [fieldInvalid(field, labels, "must be a map of string keys to string values")];
+  if (!isObject(labels)) return [fieldInvalid(field, labels, "must be a map of string keys to string values")];
   const errs: FieldError[] = [];
   for (const [k, v] of Object.entries(labels)) {
     for (const m of isQualifiedName(k)) errs.push(fieldInvalid(field, k, m));
@@ -243,7 +236,7 @@ export function validateLabels(labels: unknown, field: string): FieldError[] {
 
 export function validateAnnotations(annotations: unknown, field: string): FieldError[] {
   if (annotations === undefined || annotations === null) return [];
-  if (!isStringMap(annotations)) return [fieldInvalid(field, annotations, "must be a map of string keys to string values")];
+  if (!isObject(annotations)) return [fieldInvalid(field, annotations, "must be a map of string keys to string values")];
   const errs: FieldError[] = [];
   let size = 0;
   for (const [k, v] of Object.entries(annotations)) {
@@ -276,7 +269,7 @@ export function validateOwnerReferences(refs: unknown, field: string): FieldErro
   const errs: FieldError[] = [];
   let firstController = "";
   for (const ref of refs) {
-    if (!isStringMap(ref)) {
+    if (!isObject(ref)) {
       errs.push(fieldInvalid(field, ref, "must be an object"));
       continue;
     }

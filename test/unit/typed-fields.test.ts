@@ -2,7 +2,8 @@
 // (with metav1.Time, Quantity and IntOrString's own decoders) would refuse is a FieldError with kube's
 // field path; what it accepts, including null and unknown fields, is not.
 import { describe, expect, it } from "vitest";
-import { builtInMessage, typeErrors } from "../../durable-objects/apiserver/typed-fields.js";
+import { builtInMessage } from "../../durable-objects/apiserver/k8s-types.js";
+import { typeErrors } from "../../durable-objects/apiserver/typed-fields.js";
 import { buildNodeLease, buildStaticPod } from "../../durable-objects/machines/objects.js";
 
 const check = (apiVersion: string, kind: string, obj: Record<string, unknown>) => typeErrors(builtInMessage(apiVersion, kind)!, { apiVersion, kind, ...obj });

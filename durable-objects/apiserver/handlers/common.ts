@@ -1,7 +1,7 @@
 // Helpers every verb's handler shares: the namespace a request addresses, dryRun, reading and checking
 // an object body against the URL, and answering with an object (JSON, or a Table row).
 import { decodeObject, objectBodyFormat, readBodyBytes, readBodyText } from "../body.js";
-import { isObject } from "../objects.js";
+import { isObject } from "../json.js";
 import { jsonAt, relabel } from "../object-json.js";
 import { decodeProtobufObject } from "../protobuf.js";
 import type { RequestInfo } from "../request-info.js";

@@ -2,7 +2,8 @@
 import { decodeObject, objectBodyFormat, readBodyBytes, utf8 } from "../body.js";
 import { labelSelectorFromMeta, matchesLabelSelector } from "../label-selectors.js";
 import { relabel } from "../object-json.js";
-import { isObject, type DeleteOptions, type Propagation } from "../objects.js";
+import { type DeleteOptions, type Propagation } from "../objects.js";
+import { isObject } from "../json.js";
 import { decodeProtobufObject } from "../protobuf.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors, jsonResponse, successStatus } from "../status.js";

@@ -3,7 +3,7 @@
 // what a request touches.
 import { matchesFieldSelector, parseFieldSelector, type FieldSelector } from "../field-selectors.js";
 import { matchesLabelSelector, parseLabelSelector, type LabelSelector } from "../label-selectors.js";
-import { isObject } from "../objects.js";
+import { isObject } from "../json.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors } from "../status.js";
 import type { KubeObject } from "../types.js";

@@ -2,7 +2,8 @@
 // ownership recorded for managedFields.
 import { decodeBody, decodeObject, mediaType, readBodyText } from "../body.js";
 import { managerFor } from "../managed-fields.js";
-import { isObject, type FieldOwnership, type UpdateMode } from "../objects.js";
+import { type FieldOwnership, type UpdateMode } from "../objects.js";
+import { isObject } from "../json.js";
 import { serverSideApply } from "../patch/apply.js";
 import { applyJsonPatch } from "../patch/json.js";
 import { applyMergePatch } from "../patch/merge.js";

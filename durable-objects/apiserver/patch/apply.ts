@@ -12,6 +12,7 @@
 
 import { decodeManagedFields, encodeManagedFields, fieldsOf, pathString, removeAt, sameOwner, valueAt, type FieldScope, type ManagedFieldsEntry, type Owner } from "../managed-fields.js";
 import { ApiError, type KubeObject } from "../types.js";
+import { isObject } from "../json.js";
 import { cloneJson } from "./merge.js";
 import { applyStrategicMergePatch } from "./strategic.js";
 
@@ -29,7 +30,6 @@ export interface ApplyResult {
   managedFields: ManagedFieldsEntry[];
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** kube's conflict Status: one cause per field, message as fieldmanager's NewConflictError prints it. */
 function conflictError(conflicts: Array<{ owner: ManagedFieldsEntry; path: string }>): ApiError {
@@ -74,7 +74,7 @@ function pruneEmptyParents(root: KubeObject, path: string[], owned: Set<string>)
     p = p.slice(0, -1);
     if (!p[p.length - 1].startsWith("f:")) return;
     const v = valueAt(root, p);
-    if (!isObj(v) || Object.keys(v).length || owned.has(JSON.stringify(p))) return;
+    if (!isObject(v) || Object.keys(v).length || owned.has(JSON.stringify(p))) return;
     removeAt(root, p);
   }
 }
@@ -92,7 +92,7 @@ export function applyServerSideApply(existing: KubeObject | undefined, applied: 
  * managedFields to store with it, or throws a 409 Conflict Status.
  */
 export function serverSideApply(live: KubeObject | undefined, applied: KubeObject, mergeKeys: Record<string, string>, req: ApplyRequest): ApplyResult {
-  if (isObj(applied.metadata) && applied.metadata.managedFields !== undefined && applied.metadata.managedFields !== null) {
+  if (isObject(applied.metadata) && applied.metadata.managedFields !== undefined && applied.metadata.managedFields !== null) {
     throw new ApiError(400, "BadRequest", "metadata.managedFields must be nil");
   }
   const merged = applyServerSideApply(live, applied, mergeKeys);

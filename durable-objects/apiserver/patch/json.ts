@@ -9,7 +9,8 @@
 // Hand-written: small, and no maintained library reproduces kube's error classes.
 
 import { ApiError } from "../types.js";
-import { cloneJson, isPlainObject } from "./merge.js";
+import { isObject } from "../json.js";
+import { cloneJson } from "./merge.js";
 
 export const MAX_JSON_PATCH_OPERATIONS = 10000;
 
@@ -51,7 +52,7 @@ function parentOf(doc: unknown, tokens: string[], path: string): unknown {
   let cur = doc;
   for (const t of tokens.slice(0, -1)) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(t, cur.length, false, path)];
-    else if (isPlainObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
+    else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
     else throw new PatchFailure(`doc is missing path: ${path}`);
   }
   return cur;
@@ -63,7 +64,7 @@ function get(doc: unknown, path: string): { found: boolean; value?: unknown } {
     if (Array.isArray(cur)) {
       if (!/^(0|[1-9][0-9]*)$/.test(t) || Number(t) >= cur.length) return { found: false };
       cur = cur[Number(t)];
-    } else if (isPlainObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
+    } else if (isObject(cur) && Object.prototype.hasOwnProperty.call(cur, t)) cur = cur[t];
     else return { found: false };
   }
   return { found: true, value: cur };
@@ -82,7 +83,7 @@ function add(doc: Doc, path: string, value: unknown): void {
   const parent = parentOf(doc.root, tokens, path);
   const last = tokens[tokens.length - 1]!;
   if (Array.isArray(parent)) parent.splice(arrayIndex(last, parent.length, true, path), 0, value);
-  else if (isPlainObject(parent)) parent[last] = value;
+  else if (isObject(parent)) parent[last] = value;
   else throw new PatchFailure(`add operation does not apply: doc is missing path: ${path}`);
 }
 
@@ -92,7 +93,7 @@ function remove(doc: Doc, path: string, op: string): unknown {
   const parent = parentOf(doc.root, tokens, path);
   const last = tokens[tokens.length - 1]!;
   if (Array.isArray(parent)) return parent.splice(arrayIndex(last, parent.length, false, path), 1)[0];
-  if (isPlainObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) {
+  if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) {
     const v = parent[last];
     delete parent[last];
     return v;
@@ -109,14 +110,14 @@ function replace(doc: Doc, path: string, value: unknown): void {
   const parent = parentOf(doc.root, tokens, path);
   const last = tokens[tokens.length - 1]!;
   if (Array.isArray(parent)) parent[arrayIndex(last, parent.length, false, path)] = value;
-  else if (isPlainObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) parent[last] = value;
+  else if (isObject(parent) && Object.prototype.hasOwnProperty.call(parent, last)) parent[last] = value;
   else throw new PatchFailure(`replace operation does not apply: doc is missing key: ${path}: missing value`);
 }
 
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
+  if (isObject(a) && isObject(b)) {
     const ka = Object.keys(a);
     if (ka.length !== Object.keys(b).length) return false;
     return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual(a[k], b[k]));
@@ -140,7 +141,7 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
     throw new ApiError(400, "BadRequest", `json: cannot unmarshal ${goJsonType(operations)} into Go value of type jsonpatch.Patch`);
   }
   for (const op of operations) {
-    if (op !== null && !isPlainObject(op)) {
+    if (op !== null && !isObject(op)) {
       throw new ApiError(400, "BadRequest", `json: cannot unmarshal ${goJsonType(op)} into Go value of type jsonpatch.Operation`);
     }
   }

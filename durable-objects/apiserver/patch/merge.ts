@@ -1,11 +1,9 @@
 // JSON Merge Patch (RFC 7386), as kube-apiserver applies `application/merge-patch+json`.
 // Hand-written: the algorithm is a dozen lines and kube's edge cases (top-level null) need control.
 
+import { isObject } from "../json.js";
 import { ApiError } from "../types.js";
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
 
 /**
  * Deep copy of JSON data (inputs are never mutated by the patch functions). Also the apiserver's clone
@@ -13,7 +11,7 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
  */
 export function cloneJson<T>(v: T): T {
   if (Array.isArray(v)) return v.map(cloneJson) as T;
-  if (isPlainObject(v)) {
+  if (isObject(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) setOwn(out, k, cloneJson(x));
     return out as T;
@@ -28,8 +26,8 @@ export function setOwn(out: Record<string, unknown>, k: string, v: unknown): voi
 }
 
 function merge(target: unknown, patch: unknown): unknown {
-  if (!isPlainObject(patch)) return cloneJson(patch);
-  const out: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  if (!isObject(patch)) return cloneJson(patch);
+  const out: Record<string, unknown> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else setOwn(out, k, merge(Object.hasOwn(out, k) ? out[k] : undefined, v));

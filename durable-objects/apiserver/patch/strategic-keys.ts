@@ -1,75 +1,48 @@
-// Strategic merge patch list strategies of the built-in kinds, transcribed from the
-// `patchStrategy`/`patchMergeKey` struct tags in k8s.io/api (core/v1, apps/v1, batch/v1, policy/v1,
-// networking/v1, admissionregistration/v1) and k8s.io/apimachinery ObjectMeta.
-// Format: see strategic.ts (path -> merge key | MERGE_PRIMITIVE | REPLACE_STRATEGY).
+// Strategic merge patch list strategies of the built-in kinds, read from the `patchStrategy` and
+// `patchMergeKey` struct tags of k8s.io/api (and apimachinery's ObjectMeta) through the generated tables
+// (k8s-types.ts). Format: see strategic.ts (path -> merge key | MERGE_PRIMITIVE | REPLACE_STRATEGY).
 // Fields without a tag are atomic (replaced): e.g. PodSpec.tolerations, Endpoints.subsets, and
-// NodeSpec.taints — the latter has no strategy in k8s.io/api, and real clients compute their
-// patches from those Go types, so merging taints by key+effect here would disagree with them.
+// NodeSpec.taints: real clients compute their patches from the same Go tags, so following the tags is
+// what keeps their patches and this server in agreement. `retainKeys` is not modelled (the fields it
+// marks merge as their other strategy says).
 
+import { fieldsOf, isMessage, messageOfGroupKind } from "../k8s-types.js";
 import { MERGE_PRIMITIVE, REPLACE_STRATEGY } from "./strategic.js";
 
-const objectMeta: Record<string, string> = {
-  "metadata.finalizers": MERGE_PRIMITIVE,
-  "metadata.ownerReferences": "uid",
-};
+// Deep enough for every tagged list (the deepest, a CronJob's container ports, is at depth 9) while
+// bounding recursive types.
+const MAX_DEPTH = 12;
 
-function podSpecKeys(prefix: string): Record<string, string> {
-  const keys: Record<string, string> = {
-    [`${prefix}.volumes`]: "name",
-    [`${prefix}.imagePullSecrets`]: "name",
-    [`${prefix}.hostAliases`]: "ip",
-    [`${prefix}.topologySpreadConstraints`]: "topologyKey",
-    [`${prefix}.schedulingGates`]: "name",
-    [`${prefix}.resourceClaims`]: "name",
-  };
-  for (const c of ["containers", "initContainers", "ephemeralContainers"]) {
-    keys[`${prefix}.${c}`] = "name";
-    keys[`${prefix}.${c}.ports`] = "containerPort";
-    keys[`${prefix}.${c}.env`] = "name";
-    keys[`${prefix}.${c}.volumeMounts`] = "mountPath";
-    keys[`${prefix}.${c}.volumeDevices`] = "devicePath";
+function walk(message: string, prefix: string, depth: number, onPath: Set<string>, out: Record<string, string>): void {
+  if (depth > MAX_DEPTH || onPath.has(message)) return;
+  onPath.add(message);
+  for (const [name, f] of fieldsOf(message)) {
+    const path = prefix ? `${prefix}.${name}` : name;
+    const strategies = (f.patchStrategy ?? "").split(",");
+    if (strategies.includes("replace")) out[path] = REPLACE_STRATEGY;
+    else if (f.repeated && strategies.includes("merge")) out[path] = isMessage(f.type) ? (f.patchMergeKey ?? "") : MERGE_PRIMITIVE;
+    if (isMessage(f.type)) walk(f.type, path, depth + 1, onPath, out);
   }
-  return keys;
+  onPath.delete(message);
 }
 
-const conditionsByType = { "status.conditions": "type" };
-
-/** Per kind, keyed "group/Kind" (group "" = core). ObjectMeta entries are added to every kind. */
-const byKind: Record<string, Record<string, string>> = {
-  "/Pod": {
-    ...podSpecKeys("spec"),
-    ...conditionsByType,
-    "status.hostIPs": "ip",
-    "status.podIPs": "ip",
-    "status.resourceClaimStatuses": "name",
-  },
-  "/PodTemplate": podSpecKeys("template.spec"),
-  "/ReplicationController": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "/Node": { "spec.podCIDRs": MERGE_PRIMITIVE, ...conditionsByType, "status.addresses": "type" },
-  "/Namespace": conditionsByType,
-  "/PersistentVolumeClaim": conditionsByType,
-  "/Service": { "spec.ports": "port", ...conditionsByType },
-  "/ServiceAccount": { secrets: "name" },
-  "/ComponentStatus": { conditions: "type" },
-  "apps/Deployment": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "apps/ReplicaSet": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "apps/DaemonSet": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "apps/StatefulSet": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "batch/Job": { ...podSpecKeys("spec.template.spec"), ...conditionsByType },
-  "batch/CronJob": podSpecKeys("spec.jobTemplate.spec.template.spec"),
-  "policy/PodDisruptionBudget": { "spec.selector": REPLACE_STRATEGY, ...conditionsByType },
-  "networking.k8s.io/ServiceCIDR": conditionsByType,
-  "admissionregistration.k8s.io/ValidatingWebhookConfiguration": { webhooks: "name", "webhooks.matchConditions": "name" },
-  "admissionregistration.k8s.io/MutatingWebhookConfiguration": { webhooks: "name", "webhooks.matchConditions": "name" },
-  "admissionregistration.k8s.io/ValidatingAdmissionPolicy": { "spec.matchConditions": "name", "spec.variables": "name" },
-};
+const cache = new Map<string, Record<string, string>>();
+const OBJECT_META: Record<string, string> = {};
+walk("meta/v1.ObjectMeta", "metadata", 0, new Set(), OBJECT_META);
 
 /**
- * Strategic merge keys for a kind. Every kind gets ObjectMeta's entries (finalizers as a set,
- * ownerReferences by uid — true for ConfigMaps, Secrets and custom resources' apply schema alike);
- * kinds without list strategies of their own (ConfigMap, Lease, custom resources...) get only those.
- * Note kube-apiserver refuses strategic merge patch on custom resources (415); that is the router's call.
+ * Strategic merge keys for a kind (keyed by group, "" = core). Kinds that are not built in (custom
+ * resources) get ObjectMeta's entries only: finalizers as a set, ownerReferences by uid.
+ * Note kube-apiserver refuses strategic merge patch on custom resources (415); that is the handler's call.
  */
 export function strategicMergeKeysFor(group: string, kind: string): Record<string, string> {
-  return { ...objectMeta, ...(byKind[`${group}/${kind}`] ?? {}) };
+  const k = `${group}/${kind}`;
+  let keys = cache.get(k);
+  if (!keys) {
+    const message = messageOfGroupKind(group, kind);
+    keys = { ...OBJECT_META };
+    if (message) walk(message, "", 0, new Set(), keys);
+    cache.set(k, keys);
+  }
+  return keys;
 }

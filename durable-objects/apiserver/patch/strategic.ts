@@ -19,7 +19,8 @@
 // Hand-written: there is no JS implementation of strategic merge patch.
 
 import { ApiError } from "../types.js";
-import { cloneJson, isPlainObject } from "./merge.js";
+import { isObject } from "../json.js";
+import { cloneJson } from "./merge.js";
 
 export const MERGE_PRIMITIVE = "$primitive";
 export const REPLACE_STRATEGY = "$replace";
@@ -61,7 +62,7 @@ class Merger {
 
   /** A patch value landing where nothing existed: strip directives and nulls. */
   clean(value: Json, path: string): Json {
-    if (isPlainObject(value)) return this.mergeMap({}, value, path);
+    if (isObject(value)) return this.mergeMap({}, value, path);
     if (Array.isArray(value)) return this.mergeField([], value, path);
     return value;
   }
@@ -139,24 +140,24 @@ class Merger {
   /** Merge one field's patch value into its existing value. */
   mergeField(original: Json, patch: Json, path: string): Json {
     const st = this.strategy(path);
-    if (isPlainObject(original) && isPlainObject(patch)) {
+    if (isObject(original) && isObject(patch)) {
       if (st?.kind === "replace") return this.clean(patch, path);
       return this.mergeMap(original, patch, path);
     }
     if (Array.isArray(original) && Array.isArray(patch)) {
       if (st?.kind === "key") return this.mergeKeyedList(original, patch, st.key, path);
       if (st?.kind === "primitive") return this.mergePrimitiveList(original, patch);
-      return patch.map((el) => (isPlainObject(el) ? this.mergeMap({}, el, path) : el));
+      return patch.map((el) => (isObject(el) ? this.mergeMap({}, el, path) : el));
     }
     // Different types (or scalars): the patch wins.
-    if (isPlainObject(patch) || Array.isArray(patch)) return this.clean(patch, path);
+    if (isObject(patch) || Array.isArray(patch)) return this.clean(patch, path);
     return patch;
   }
 
   private mergePrimitiveList(original: Json[], patch: Json[]): Json[] {
     checkElementTypes(original, patch);
     if (original.length === 0 && patch.length === 0) return [];
-    if ([...original, ...patch].some(isPlainObject)) throw bad("cannot merge lists without merge key for type struct");
+    if ([...original, ...patch].some(isObject)) throw bad("cannot merge lists without merge key for type struct");
     const merged: Json[] = [];
     for (const x of [...original, ...patch]) if (!merged.some((m) => scalarEqual(m, x))) merged.push(x);
     const [patchItems, serverOnly] = partition(merged, patch, "");
@@ -166,9 +167,9 @@ class Merger {
   private mergeKeyedList(originalIn: Json[], patchIn: Json[], mergeKey: string, path: string): Json[] {
     if (originalIn.length === 0 && patchIn.length === 0) return [];
     checkElementTypes(originalIn, patchIn);
-    const elementsAreMaps = [...originalIn, ...patchIn].some(isPlainObject);
+    const elementsAreMaps = [...originalIn, ...patchIn].some(isObject);
     if (!elementsAreMaps) return this.mergePrimitiveList(originalIn, patchIn);
-    for (const [i, el] of originalIn.entries()) if (!isPlainObject(el)) throw bad(`value for key ${i} is not a map.`);
+    for (const [i, el] of originalIn.entries()) if (!isObject(el)) throw bad(`value for key ${i} is not a map.`);
 
     // Special elements: {$patch: delete, key: v} removes matches; {$patch: replace} replaces the list.
     let original = originalIn as JsonMap[];
@@ -233,8 +234,8 @@ function checkElementTypes(...lists: Json[][]): void {
 
 /** Position of `v` in `list`, comparing maps by their merge key value. */
 function indexIn(list: Json[], v: Json, mergeKey: string): number {
-  if (mergeKey && isPlainObject(v)) {
-    return list.findIndex((x) => isPlainObject(x) && Object.prototype.hasOwnProperty.call(x, mergeKey) && scalarEqual(x[mergeKey], v[mergeKey]));
+  if (mergeKey && isObject(v)) {
+    return list.findIndex((x) => isObject(x) && Object.prototype.hasOwnProperty.call(x, mergeKey) && scalarEqual(x[mergeKey], v[mergeKey]));
   }
   return list.findIndex((x) => scalarEqual(x, v));
 }
@@ -283,9 +284,9 @@ function normalizeElementOrder(patchItems: Json[], serverOnly: Json[], patchOrde
  * no structure with them. `patch` must be a JSON object (else 400 BadRequest, like kube).
  */
 export function applyStrategicMergePatch(target: unknown, patch: unknown, mergeKeys: Record<string, string>): unknown {
-  if (!isPlainObject(patch)) {
+  if (!isObject(patch)) {
     throw bad(`json: cannot unmarshal ${goType(patch)} into Go value of type map[string]interface {}`);
   }
-  const original = isPlainObject(target) ? cloneJson(target) : {};
+  const original = isObject(target) ? cloneJson(target) : {};
   return new Merger(mergeKeys).mergeMap(original, cloneJson(patch), "");
 }

@@ -23,6 +23,10 @@ export interface Field {
   type: Scalar | string;
   /** For maps (always string keys): the value type. */
   value?: Scalar | string;
+  /** Strategic merge patch: the Go field's patchStrategy tag ("merge", "replace", "merge,retainKeys"). */
+  patchStrategy?: string;
+  /** Strategic merge patch: the Go field's patchMergeKey tag (the key list items merge by). */
+  patchMergeKey?: string;
   repeated?: true;
   ptr?: true;
   omitempty?: true;

@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"time"
 
-	"github.com/capim-edge/capim-edge/test/integration/protobuf-encode/kinds"
+	"github.com/capim-edge/capim-edge/tools/k8s-types/kinds"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"

@@ -3,6 +3,7 @@ module github.com/capim-edge/capim-edge/test/integration/protobuf-encode
 go 1.26.0
 
 require (
+	github.com/capim-edge/capim-edge/tools/k8s-types v0.0.0
 	k8s.io/api v0.36.3
 	k8s.io/apimachinery v0.36.3
 	k8s.io/client-go v0.36.3
@@ -29,3 +30,5 @@ require (
 	sigs.k8s.io/structured-merge-diff/v6 v6.4.2 // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+replace github.com/capim-edge/capim-edge/tools/k8s-types => ../../../tools/k8s-types
