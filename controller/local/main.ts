@@ -32,21 +32,32 @@ const USAGE = `usage: npm start -- [options]
   --vip-port-range A-B   ports of the clusters' VIPs and the management API (default 20000-30000);
                          give a second instance on the same host a range of its own`;
 
-const { values } = parseArgs({
-  options: {
-    clusters: { type: "string", default: "3" },
-    "control-planes": { type: "string", default: "1" },
-    workers: { type: "string", default: "1" },
-    "kubeconfig-dir": { type: "string", default: ".state/kubeconfigs" },
-    "state-dir": { type: "string", default: ".state" },
-    "startup-duration": { type: "string", default: "2s" },
-    jitter: { type: "string", default: "0.2" },
-    version: { type: "string", default: "v1.31.0" },
-    concurrency: { type: "string", default: "10" },
-    "vip-port-range": { type: "string", default: "20000-30000" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+function usageError(message: string): never {
+  console.error(`capim-edge: ${message}\n${USAGE}`);
+  process.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      clusters: { type: "string", default: "3" },
+      "control-planes": { type: "string", default: "1" },
+      workers: { type: "string", default: "1" },
+      "kubeconfig-dir": { type: "string", default: ".state/kubeconfigs" },
+      "state-dir": { type: "string", default: ".state" },
+      "startup-duration": { type: "string", default: "2s" },
+      jitter: { type: "string", default: "0.2" },
+      version: { type: "string", default: "v1.31.0" },
+      concurrency: { type: "string", default: "10" },
+      "vip-port-range": { type: "string", default: "20000-30000" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+} catch (e) {
+  usageError((e as Error).message); // e.g. a flag without its value: one line, not a stack
+}
+const { values } = parsed;
 if (values.help) {
   console.log(USAGE);
   process.exit(0);
@@ -67,6 +78,8 @@ if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(values["startup-duration"]!) ||
   console.error(`invalid --startup-duration or --jitter\n${USAGE}`);
   process.exit(2);
 }
+// kubeadm's version form; anything else would only fail later, in every DevMachine's bootstrap.
+if (!/^v\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(values.version!)) usageError(`invalid --version ${values.version} (want a Kubernetes version such as v1.31.0)`);
 const portRange = parsePortRange(values["vip-port-range"]!);
 if (!portRange) {
   console.error(`invalid --vip-port-range ${values["vip-port-range"]} (want A-B, 1 <= A <= B <= 65535)\n${USAGE}`);

@@ -1,0 +1,23 @@
+// `npm start` checks its flags before starting anything: a bad or missing value is one line naming the
+// flag and exit code 2, never a stack trace or a run that fails later in every machine's bootstrap.
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers/edge.js";
+import { run } from "../helpers/cli.js";
+
+const start = (args: string[]) => run(process.execPath, ["--import", "tsx", "controller/local/main.ts", ...args], { cwd: ROOT, timeoutMs: 60_000 });
+
+describe("npm start flags", () => {
+  it.each([
+    [["--version"], /^capim-edge: Option '--version <value>' argument missing/],
+    [["--version", "banana"], /^capim-edge: invalid --version banana \(want a Kubernetes version such as v1\.31\.0\)/],
+    [["--clusters", "0"], /^invalid --clusters 0/],
+    [["--vip-port-range", "9-1"], /^invalid --vip-port-range 9-1/],
+    [["--no-such-flag"], /^capim-edge: Unknown option '--no-such-flag'/],
+  ])("%j: exit 2 with one line", async (args, message) => {
+    const r = await start(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack
+    expect(r.stderr).toContain("usage: npm start");
+  });
+});
