@@ -5,6 +5,14 @@ import { errors } from "./status.js";
 /** Deeper documents are refused: recursive helpers (merge, compare, clone) must never overflow the stack. */
 const MAX_DEPTH = 100;
 
+/**
+ * After refusing an oversized streamed body, this much more of it is read and dropped before the 413 is
+ * sent: a client still uploading would otherwise hit a closed connection (EPIPE) and never see the
+ * answer. Go's net/http server drains 256 KiB for the same reason; a bounded amount keeps an endless
+ * upload from holding the request.
+ */
+const DRAIN_AFTER_LIMIT = 1 << 20;
+
 /** Read the whole body, refusing (413) anything over `limit` bytes — by Content-Length and while streaming. */
 export async function readBodyBytes(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
@@ -21,6 +29,11 @@ export async function readBodyBytes(request: Request, limit: number): Promise<Ui
     if (done) break;
     total += value.byteLength;
     if (total > limit) {
+      for (let drained = 0; drained < DRAIN_AFTER_LIMIT; ) {
+        const next = await reader.read().catch(() => ({ done: true as const, value: undefined }));
+        if (next.done) break;
+        drained += next.value.byteLength;
+      }
       await reader.cancel().catch(() => undefined);
       throw errors.tooLarge(limit);
     }
