@@ -6,7 +6,7 @@ interface CrdVersion {
   name?: unknown;
   served?: unknown;
   storage?: unknown;
-  subresources?: { status?: unknown; scale?: unknown };
+  subresources?: { status?: unknown; scale?: { specReplicasPath?: unknown; statusReplicasPath?: unknown; labelSelectorPath?: unknown } };
   schema?: { openAPIV3Schema?: unknown };
 }
 
@@ -91,8 +91,22 @@ export function kindFromCrd(crd: KubeObject): KindInfo | undefined {
     ...(Array.isArray(names.categories) ? { categories: names.categories as string[] } : {}),
     subresources: [...(hasStatus ? ["status"] : []), ...(storage.subresources?.scale ? ["scale"] : [])],
     hasStatusSubresource: hasStatus,
+    ...scaleOf(storage.subresources?.scale),
     custom: true,
     ...schemasOf(versions),
+  };
+}
+
+/** A CRD's scale subresource paths (`.spec.replicas` form), without the leading dot. */
+function scaleOf(scale: { specReplicasPath?: unknown; statusReplicasPath?: unknown; labelSelectorPath?: unknown } | undefined): Pick<KindInfo, "scale"> {
+  if (!scale || typeof scale.specReplicasPath !== "string" || typeof scale.statusReplicasPath !== "string") return {};
+  const path = (p: string) => p.replace(/^\./, "");
+  return {
+    scale: {
+      specReplicasPath: path(scale.specReplicasPath),
+      statusReplicasPath: path(scale.statusReplicasPath),
+      ...(typeof scale.labelSelectorPath === "string" ? { labelSelectorPath: path(scale.labelSelectorPath) } : {}),
+    },
   };
 }
 

@@ -11,6 +11,10 @@ interface Def {
   versions?: string[];
 }
 
+// Built-in kinds with a `scale` subresource keep replicas at spec.replicas/status.replicas and report
+// spec.selector (a LabelSelector) as Scale's status.selector string.
+const SCALE = { specReplicasPath: "spec.replicas", statusReplicasPath: "status.replicas" };
+
 function defs(group: string, version: string, list: Def[]): KindInfo[] {
   return list.map((d) => {
     const subresources = d.sub ?? [];
@@ -26,6 +30,7 @@ function defs(group: string, version: string, list: Def[]): KindInfo[] {
       ...(d.categories ? { categories: d.categories } : {}),
       subresources,
       hasStatusSubresource: subresources.includes("status"),
+      ...(subresources.includes("scale") ? { scale: SCALE } : {}),
     };
   });
 }
@@ -47,14 +52,14 @@ export const BUILTIN_KINDS: KindInfo[] = [
     { kind: "PersistentVolumeClaim", resource: "persistentvolumeclaims", namespaced: true, shortNames: ["pvc"], sub: ["status"] },
     { kind: "LimitRange", resource: "limitranges", namespaced: true, shortNames: ["limits"] },
     { kind: "ResourceQuota", resource: "resourcequotas", namespaced: true, shortNames: ["quota"], sub: ["status"] },
-    { kind: "ReplicationController", resource: "replicationcontrollers", namespaced: true, shortNames: ["rc"], categories: ALL, sub: ["status"] },
+    { kind: "ReplicationController", resource: "replicationcontrollers", namespaced: true, shortNames: ["rc"], categories: ALL, sub: ["status", "scale"] },
     { kind: "PodTemplate", resource: "podtemplates", namespaced: true },
   ]),
   ...defs("apps", "v1", [
-    { kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"], categories: ALL, sub: ["status"] },
+    { kind: "Deployment", resource: "deployments", namespaced: true, shortNames: ["deploy"], categories: ALL, sub: ["status", "scale"] },
     { kind: "DaemonSet", resource: "daemonsets", namespaced: true, shortNames: ["ds"], categories: ALL, sub: ["status"] },
-    { kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"], categories: ALL, sub: ["status"] },
-    { kind: "ReplicaSet", resource: "replicasets", namespaced: true, shortNames: ["rs"], categories: ALL, sub: ["status"] },
+    { kind: "StatefulSet", resource: "statefulsets", namespaced: true, shortNames: ["sts"], categories: ALL, sub: ["status", "scale"] },
+    { kind: "ReplicaSet", resource: "replicasets", namespaced: true, shortNames: ["rs"], categories: ALL, sub: ["status", "scale"] },
     { kind: "ControllerRevision", resource: "controllerrevisions", namespaced: true },
   ]),
   ...defs("rbac.authorization.k8s.io", "v1", [

@@ -71,8 +71,8 @@ export interface RequestInfo {
   verb: Verb;
   /** The object's name for verbs on one object. */
   name?: string;
-  /** Writes to `/status` touch only status; every other write is "main". */
-  mode: "main" | "status";
+  /** Writes to `/status` touch only status; `/scale` reads and writes a Scale; every other write is "main". */
+  mode: "main" | "status" | "scale";
   /** apiVersion the client addressed (objects are relabelled to it). */
   gv: string;
   /** The client asked for meta.k8s.io/v1 Table output. */
@@ -98,7 +98,7 @@ function verbOf(method: string, path: ResourcePath, q: URLSearchParams): Verb {
     if (method !== "POST") throw errors.methodNotAllowed();
     return "evict";
   }
-  if (subresource && subresource !== "status") throw errors.methodNotAllowed();
+  if (subresource && subresource !== "status" && subresource !== "scale") throw errors.methodNotAllowed();
   if (method === "GET") return isWatchParam(q) && !subresource ? "watch" : "get";
   if (method === "PUT") return "update";
   if (method === "PATCH") return "patch";
@@ -131,7 +131,7 @@ export function resolveRequest(request: Request, url: URL, registry: KindRegistr
     kind,
     verb: verbOf(request.method.toUpperCase(), path, q),
     name: path.name,
-    mode: path.subresource === "status" ? "status" : "main",
+    mode: path.subresource === "status" ? "status" : path.subresource === "scale" ? "scale" : "main",
     gv: groupVersion(path.group, path.version),
     table: wantsTable(request.headers.get("accept")),
   };

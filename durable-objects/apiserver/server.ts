@@ -14,6 +14,7 @@ import { WatchHub } from "./watch.js";
 import type { ApiContext } from "./handlers/context.js";
 import { deleteCollection, deleteObject, evict } from "./handlers/delete.js";
 import { get, list, watch } from "./handlers/read.js";
+import { getScale, patchScale, updateScale } from "./handlers/scale.js";
 import { create, patch, update } from "./handlers/write.js";
 
 const DEFAULT_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -128,6 +129,10 @@ export class ApiServer {
     const req: RequestInfo = resolveRequest(request, url, this.registry);
     const ctx = this.ctx;
     const name = req.name!;
+    if (req.mode === "scale") {
+      if (req.verb === "get") return getScale(ctx, req, name);
+      return req.verb === "update" ? updateScale(ctx, req, name) : patchScale(ctx, req, name);
+    }
     switch (req.verb) {
       case "get":
         return get(ctx, req, name);
@@ -138,9 +143,9 @@ export class ApiServer {
       case "create":
         return create(ctx, req);
       case "update":
-        return update(ctx, req, name, req.mode);
+        return update(ctx, req, name, req.mode as "main" | "status");
       case "patch":
-        return patch(ctx, req, name, req.mode);
+        return patch(ctx, req, name, req.mode as "main" | "status");
       case "delete":
         return deleteObject(ctx, req, name);
       case "deletecollection":

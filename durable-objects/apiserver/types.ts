@@ -100,6 +100,8 @@ export interface KindInfo {
   subresources: string[];
   /** Whether status is a subresource (then spec-only updates ignore status and vice versa). */
   hasStatusSubresource: boolean;
+  /** The `scale` subresource's paths (dot separated, no leading dot), when the kind serves it. */
+  scale?: { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath?: string };
   /** Strategic merge patch list metadata: JSON path (dot separated, lists by field name) -> merge key. */
   strategicMergeKeys?: Record<string, string>;
   /** True for kinds registered from a CustomResourceDefinition. */

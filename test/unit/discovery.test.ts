@@ -142,7 +142,10 @@ describe("aggregated discovery", () => {
         singularResource: "deployment",
         shortNames: ["deploy"],
         categories: ["all"],
-        subresources: [{ subresource: "status", responseKind: { group: "apps", version: "v1", kind: "Deployment" }, verbs: ["get", "patch", "update"] }],
+        subresources: [
+          { subresource: "status", responseKind: { group: "apps", version: "v1", kind: "Deployment" }, verbs: ["get", "patch", "update"] },
+          { subresource: "scale", responseKind: { group: "autoscaling", version: "v1", kind: "Scale" }, verbs: ["get", "patch", "update"] },
+        ],
       });
       const crd = apis?.body.items.find((g: any) => g.metadata.name === "infrastructure.example.io");
       expect(crd.versions.map((v: any) => v.version)).toEqual(["v1beta2", "v1alpha1"]);
