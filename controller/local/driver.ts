@@ -12,7 +12,6 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { generateCA, issueCert, kubeconfigFor } from "../pki/index.js";
 import {
-  apiVersionOf,
   CLUSTER,
   collectionPath,
   DEV_CLUSTER,
@@ -31,11 +30,9 @@ import { CacheIndex } from "../cache-index.js";
 import { WorkQueue } from "../queue.js";
 import { getCondition, isTrue, type Condition } from "../reconcilers/conditions.js";
 import { CLUSTER_NAME_LABEL, CONTROL_PLANE_LABEL } from "../reconcilers/gates.js";
+import { clusterManifest, devClusterManifest, devMachineManifest, machineManifest, type Provisioning } from "./driver-manifests.js";
 
-export interface Provisioning {
-  startupDuration: string;
-  startupJitter?: string;
-}
+export type { Provisioning } from "./driver-manifests.js";
 
 export interface DriverOptions {
   kube: Kube;
@@ -256,53 +253,13 @@ export class Driver {
 
   private async ensureCluster(name: string): Promise<void> {
     const ns = this.namespace;
-    const labels = { [CLUSTER_NAME_LABEL]: name };
-    const cluster = await this.createIfMissing(CLUSTER, {
-      apiVersion: apiVersionOf(CLUSTER),
-      kind: "Cluster",
-      metadata: { name, namespace: ns, labels },
-      spec: {
-        clusterNetwork: { pods: { cidrBlocks: ["192.168.0.0/16"] }, services: { cidrBlocks: ["10.128.0.0/12"] } },
-        infrastructureRef: { apiGroup: DEV_CLUSTER.group, kind: "DevCluster", name },
-      },
-    });
-    const owner = (o: KubeObject, kind: string, gvr: GVR) => ({
-      apiVersion: apiVersionOf(gvr),
-      kind,
-      name: o.metadata.name,
-      uid: o.metadata.uid!,
-      controller: true,
-      blockOwnerDeletion: true,
-    });
-    await this.createIfMissing(DEV_CLUSTER, {
-      apiVersion: apiVersionOf(DEV_CLUSTER),
-      kind: "DevCluster",
-      metadata: { name, namespace: ns, labels, ownerReferences: [owner(cluster, "Cluster", CLUSTER)] },
-      spec: { backend: { inMemory: {} } },
-    });
-    const p = this.o.provisioning;
-    const block = { provisioning: { startupDuration: p.startupDuration, ...(p.startupJitter ? { startupJitter: p.startupJitter } : {}) } };
+    const cluster = await this.createIfMissing(CLUSTER, clusterManifest(ns, name));
+    await this.createIfMissing(DEV_CLUSTER, devClusterManifest(ns, name, cluster));
     // Machines of one cluster at once, as MachineDeployments and KCP create theirs independently.
     await Promise.all(
       machineNames(name, this.o.controlPlanes, this.o.workers).map(async (m) => {
-        const mLabels: Record<string, string> = { ...labels, ...(m.controlPlane ? { [CONTROL_PLANE_LABEL]: "" } : {}) };
-        const machine = await this.createIfMissing(MACHINE, {
-          apiVersion: apiVersionOf(MACHINE),
-          kind: "Machine",
-          metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [{ ...owner(cluster, "Cluster", CLUSTER), controller: false }] },
-          spec: {
-            clusterName: name,
-            version: this.version,
-            bootstrap: { configRef: { apiGroup: "bootstrap.cluster.x-k8s.io", kind: "KubeadmConfig", name: m.name } },
-            infrastructureRef: { apiGroup: DEV_MACHINE.group, kind: "DevMachine", name: m.name },
-          },
-        });
-        await this.createIfMissing(DEV_MACHINE, {
-          apiVersion: apiVersionOf(DEV_MACHINE),
-          kind: "DevMachine",
-          metadata: { name: m.name, namespace: ns, labels: mLabels, ownerReferences: [owner(machine, "Machine", MACHINE)] },
-          spec: { backend: { inMemory: { vm: block, node: block, apiServer: block, etcd: block } } },
-        });
+        const machine = await this.createIfMissing(MACHINE, machineManifest(ns, name, m, this.version, cluster));
+        await this.createIfMissing(DEV_MACHINE, devMachineManifest(ns, name, m, this.o.provisioning, machine));
       }),
     );
   }
