@@ -8,6 +8,8 @@
 // strategy are atomic (one leaf), as SMD treats them for schemaless custom resources. Fields are
 // tracked as flat sets of paths; a path is an array of FieldsV1 elements.
 import { MERGE_PRIMITIVE, REPLACE_STRATEGY } from "./patch/strategic.js";
+import { valueAt } from "./field-paths.js";
+import { isObject } from "./json.js";
 import type { KubeObject } from "./types.js";
 
 type Json = unknown;
@@ -32,7 +34,6 @@ export interface Owner {
   encoded?: FieldsV1;
 }
 
-const isMap = (v: Json): v is JsonMap => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Fields kube strips from every field set: identity and server-owned metadata. */
 const STRIPPED_META = ["name", "namespace", "uid", "resourceVersion", "creationTimestamp", "generation", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds"];
@@ -43,7 +44,7 @@ function ownable(obj: KubeObject, subresource: string | undefined, statusSeparat
   const { apiVersion: _a, kind: _k, status, ...rest } = obj;
   const out: JsonMap = { ...rest };
   if (!statusSeparate && status !== undefined) out.status = status;
-  if (isMap(rest.metadata)) {
+  if (isObject(rest.metadata)) {
     const meta = { ...rest.metadata };
     for (const f of STRIPPED_META) delete meta[f];
     if (Object.keys(meta).length) out.metadata = meta;
@@ -103,14 +104,14 @@ function firstByElement(list: Json, element: (x: Json) => string | undefined): M
  * finds at the same path in the two whole objects), in the same walk.
  */
 function collect(v: Json, after: Json, before: Json, dotted: string, prefix: string, w: Walk): void {
-  if (isMap(v)) {
+  if (isObject(v)) {
     let members = 0;
     for (const k of Object.keys(v)) {
       const x = v[k];
       if (x === undefined) continue;
       members++;
-      const a = isMap(after) ? after[k] : undefined;
-      const b = isMap(before) ? before[k] : undefined;
+      const a = isObject(after) ? after[k] : undefined;
+      const b = isObject(before) ? before[k] : undefined;
       collect(x, a, b, dotted ? `${dotted}.${k}` : k, extend(prefix, `f:${k}`), w);
     }
     if (!members && prefix) addLeaf(prefix, after, before, w);
@@ -118,7 +119,7 @@ function collect(v: Json, after: Json, before: Json, dotted: string, prefix: str
   }
   if (Array.isArray(v) && v.length) {
     const s = listStrategy(w.keys, dotted);
-    if (s === "set" && v.every((x) => !isMap(x) && !Array.isArray(x))) {
+    if (s === "set" && v.every((x) => !isObject(x) && !Array.isArray(x))) {
       const inBefore = w.changed && Array.isArray(before) ? new Set(before.map((x) => JSON.stringify(x))) : undefined;
       for (const x of v) {
         const json = JSON.stringify(x);
@@ -128,8 +129,8 @@ function collect(v: Json, after: Json, before: Json, dotted: string, prefix: str
       }
       return;
     }
-    if (typeof s === "object" && v.every((x) => isMap(x) && x[s.key] !== undefined)) {
-      const byKey = (x: Json) => (isMap(x) ? JSON.stringify(x[s.key]) : undefined);
+    if (typeof s === "object" && v.every((x) => isObject(x) && x[s.key] !== undefined)) {
+      const byKey = (x: Json) => (isObject(x) ? JSON.stringify(x[s.key]) : undefined);
       const afterItems = w.changed ? firstByElement(after, byKey) : undefined;
       const beforeItems = w.changed ? firstByElement(before, byKey) : undefined;
       for (const x of v) {
@@ -205,7 +206,7 @@ function encodeFields(paths: Set<string>): { fieldsV1: FieldsV1; decoded: Set<st
 }
 
 export function fromFieldsV1(f: unknown, prefix: string[] = [], out = new Set<string>()): Set<string> {
-  if (!isMap(f)) return out;
+  if (!isObject(f)) return out;
   const children = Object.keys(f);
   if (!children.length && prefix.length) out.add(JSON.stringify(prefix));
   for (const el of children) {
@@ -229,14 +230,14 @@ export function decodeManagedFields(v: unknown): Owner[] {
   if (known) return known.map((o) => ({ entry: { ...o.entry }, fields: new Set(o.fields), encoded: o.encoded }));
   const out: Owner[] = [];
   for (const e of v) {
-    if (!isMap(e) || typeof e.manager !== "string" || (e.operation !== "Apply" && e.operation !== "Update")) continue;
+    if (!isObject(e) || typeof e.manager !== "string" || (e.operation !== "Apply" && e.operation !== "Update")) continue;
     const entry: ManagedFieldsEntry = {
       manager: e.manager,
       operation: e.operation,
       apiVersion: typeof e.apiVersion === "string" ? e.apiVersion : "",
       ...(typeof e.time === "string" ? { time: e.time } : {}),
       fieldsType: "FieldsV1",
-      fieldsV1: isMap(e.fieldsV1) ? (e.fieldsV1 as FieldsV1) : {},
+      fieldsV1: isObject(e.fieldsV1) ? (e.fieldsV1 as FieldsV1) : {},
       ...(typeof e.subresource === "string" && e.subresource ? { subresource: e.subresource } : {}),
     };
     out.push({ entry, fields: fromFieldsV1(entry.fieldsV1) });
@@ -276,67 +277,6 @@ export function sameOwnership(a: unknown, b: unknown): boolean {
 
 export const sameOwner = (e: ManagedFieldsEntry, manager: string, operation: string, subresource?: string) =>
   e.manager === manager && e.operation === operation && (e.subresource ?? "") === (subresource ?? "");
-
-// ---- values at paths -------------------------------------------------------------------------
-
-function matchItem(list: Json[], el: string): number {
-  if (el.startsWith("k:")) {
-    let key: JsonMap;
-    try {
-      key = JSON.parse(el.slice(2)) as JsonMap;
-    } catch {
-      return -1;
-    }
-    return list.findIndex((x) => isMap(x) && Object.entries(key).every(([k, v]) => JSON.stringify(x[k]) === JSON.stringify(v)));
-  }
-  if (el.startsWith("v:")) return list.findIndex((x) => JSON.stringify(x) === el.slice(2));
-  if (el.startsWith("i:")) return Number(el.slice(2));
-  return -1;
-}
-
-/** The value a path denotes (a list item for `k:`/`v:` + `.`), or undefined. */
-export function valueAt(root: Json, path: string[]): Json {
-  let cur = root;
-  for (const el of path) {
-    if (el === ".") return cur;
-    if (el.startsWith("f:")) cur = isMap(cur) ? cur[el.slice(2)] : undefined;
-    else cur = Array.isArray(cur) ? cur[matchItem(cur, el)] : undefined;
-    if (cur === undefined) return undefined;
-  }
-  return cur;
-}
-
-/** Remove the field or list item a path denotes (in place). */
-export function removeAt(root: Json, path: string[]): void {
-  const p = path[path.length - 1] === "." ? path.slice(0, -1) : path;
-  if (!p.length) return;
-  const parent = valueAt(root, p.slice(0, -1));
-  const last = p[p.length - 1];
-  if (last.startsWith("f:")) {
-    if (isMap(parent)) delete parent[last.slice(2)];
-  } else if (Array.isArray(parent)) {
-    const i = matchItem(parent, last);
-    if (i >= 0) parent.splice(i, 1);
-  }
-}
-
-/** SMD's path notation for conflict messages: `.spec.containers[name="nginx"].image`. */
-export function pathString(key: string): string {
-  let s = "";
-  for (const el of JSON.parse(key) as string[]) {
-    if (el === ".") continue;
-    if (el.startsWith("f:")) s += `.${el.slice(2)}`;
-    else if (el.startsWith("k:")) {
-      try {
-        s += `[${Object.entries(JSON.parse(el.slice(2)) as JsonMap).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(",")}]`;
-      } catch {
-        s += `[${el.slice(2)}]`;
-      }
-    } else if (el.startsWith("v:")) s += `[=${el.slice(2)}]`;
-    else if (el.startsWith("i:")) s += `[${el.slice(2)}]`;
-  }
-  return s;
-}
 
 // ---- Update operations -----------------------------------------------------------------------
 

@@ -10,7 +10,8 @@
 // resources' lists are atomic; no server-side defaulting happens between merge and ownership, so a
 // defaulted field is never owned by anyone; the apply result is not re-validated against a schema.
 
-import { decodeManagedFields, encodeManagedFields, fieldsOf, pathString, removeAt, sameOwner, valueAt, type FieldScope, type ManagedFieldsEntry, type Owner } from "../managed-fields.js";
+import { pathString, removeAt, valueAt } from "../field-paths.js";
+import { decodeManagedFields, encodeManagedFields, fieldsOf, sameOwner, type FieldScope, type ManagedFieldsEntry, type Owner } from "../managed-fields.js";
 import { ApiError, type KubeObject } from "../types.js";
 import { isObject } from "../json.js";
 import { cloneJson } from "./merge.js";
