@@ -53,6 +53,13 @@ export class EdgeClient {
       req.on("error", reject);
       req.end(payload);
     }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code && UNTRUSTED_CERT.has(e.code)) {
+        throw new CliError(
+          `the edge's certificate at ${this.url} is not trusted (${e.code}): pass --certificate-authority FILE with the CA that signed it ` +
+            "(env CAPIM_EDGE_CA_FILE; a local edge keeps it in <state-dir>/edge-tls/ca.crt)",
+          EXIT.unreachable,
+        );
+      }
       throw new CliError(`cannot reach the edge at ${this.url}: ${e.code ?? ""} ${e.message}`.replace(/\s+/g, " "), EXIT.unreachable);
     });
   }
@@ -62,6 +69,16 @@ export class EdgeClient {
     return this.url + clusterApiPath(namespace, name);
   }
 }
+
+/** Node's TLS verification failures that a missing or wrong --certificate-authority causes. */
+const UNTRUSTED_CERT = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "CERT_SIGNATURE_FAILURE",
+]);
 
 /** An edge refusal as the CLI prints it: one line, "<code> <Reason>: <message>". */
 export function cliError(e: EdgeError): CliError {

@@ -4,16 +4,16 @@
 // The edge and the tenant token come from --edge/--token or CAPIM_EDGE_URL/CAPIM_EDGE_TOKEN.
 // Exit codes: 0 ok, 1 the edge refused or failed, 2 usage, 3 edge unreachable, 4 timed out.
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { EdgeError } from "../edge-contract/admin-client.js";
 import { cliError, EdgeClient } from "./client.js";
 import { createCluster, deleteCluster, extendCluster, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 
-export const USAGE = `Usage: capim-edge [flags] cluster <command> [args]
-
-Commands:
-  cluster create <name>      create a cluster and write its kubeconfig
+/** Each command's usage lines, so `capim-edge cluster <command> --help` shows just that command. */
+const COMMAND_HELP: Record<string, string> = {
+  create: `  cluster create <name>      create a cluster and write its kubeconfig
       --ttl DURATION             delete it automatically after this long (default 1h; "none": never)
       --control-planes N         simulate N control-plane machines (nodes, static pods, etcd members)
       --workers M                simulate M worker machines
@@ -21,21 +21,45 @@ Commands:
       --kubeconfig FILE          where to write the kubeconfig (default ./<name>.kubeconfig)
       --startup-duration D       wait per machine bootstrap step (default 0s), --startup-jitter F
       --wait-timeout D           how long to wait for machines to be ready (default 5m)
-  cluster list [-A]          clusters of this tenant (in --namespace, or all with -A)
-  cluster get <name>         age, expiry, object count and machines
-  cluster extend <name> --ttl DURATION   expire DURATION from now
-  cluster delete <name> [--ignore-not-found]
-  cluster kubeconfig <name> [--kubeconfig FILE]   a kubeconfig with a new cluster token (stdout by default)
+`,
+  list: `  cluster list [-A]          clusters of this tenant (in --namespace, or all with -A)
+`,
+  get: `  cluster get <name>         age, expiry, object count and machines
+`,
+  extend: `  cluster extend <name> --ttl DURATION   expire DURATION from now
+`,
+  delete: `  cluster delete <name> [--ignore-not-found]
+`,
+  kubeconfig: `  cluster kubeconfig <name> [--kubeconfig FILE]   a kubeconfig with a new cluster token (stdout by default)
+`,
+};
 
-Flags:
+const GLOBAL_HELP = `Flags:
   --edge URL        edge base URL (env CAPIM_EDGE_URL)
   --token TOKEN     tenant token (env CAPIM_EDGE_TOKEN)
   --certificate-authority FILE   PEM CA of the edge's certificate, for a local edge's https URL
                     (env CAPIM_EDGE_CA_FILE; a local edge keeps it in <state-dir>/edge-tls/ca.crt)
   -n, --namespace   cluster namespace on the edge (env CAPIM_EDGE_NAMESPACE, default "default")
   -o, --output      "table" (default) or "json"
-  -h, --help
+  -h, --help        this help (after a command: that command's)
+  --version         the CLI's version
 `;
+
+export const USAGE = `Usage: capim-edge [flags] cluster <command> [args]
+
+Commands:
+${Object.values(COMMAND_HELP).join("")}
+${GLOBAL_HELP}`;
+
+function commandUsage(command: string): string {
+  return `Usage: capim-edge [flags] cluster ${command} ...\n\n${COMMAND_HELP[command]}\n${GLOBAL_HELP}`;
+}
+
+/** The package's version (package.json next to cli/). */
+function cliVersion(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../package.json", import.meta.url)), "utf8")) as { version: string };
+  return pkg.version;
+}
 
 const OPTIONS = {
   edge: { type: "string" },
@@ -54,6 +78,7 @@ const OPTIONS = {
   "wait-timeout": { type: "string" },
   "ignore-not-found": { type: "boolean" },
   help: { type: "boolean", short: "h" },
+  version: { type: "boolean" },
 } as const;
 
 type Values = ReturnType<typeof parse>["values"];
@@ -77,7 +102,7 @@ const COMMAND_FLAGS: Record<string, Array<keyof Values>> = {
   delete: ["ignore-not-found"],
   kubeconfig: ["kubeconfig"],
 };
-const GLOBAL_FLAGS = new Set<keyof Values>(["edge", "token", "certificate-authority", "namespace", "output", "help"]);
+const GLOBAL_FLAGS = new Set<keyof Values>(["edge", "token", "certificate-authority", "namespace", "output", "help", "version"]);
 
 async function run(argv: string[]): Promise<void> {
   let parsed: ReturnType<typeof parse>;
@@ -87,6 +112,14 @@ async function run(argv: string[]): Promise<void> {
     throw usageError((e as Error).message);
   }
   const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`capim-edge ${cliVersion()}\n`);
+    return;
+  }
+  if (values.help && positionals[0] === "cluster" && positionals[1] && positionals[1] in COMMAND_HELP) {
+    process.stdout.write(commandUsage(positionals[1]));
+    return;
+  }
   if (values.help || positionals.length === 0) {
     process.stdout.write(USAGE);
     if (!values.help) throw usageError("missing command");

@@ -164,4 +164,25 @@ describe("capim-edge CLI shared by concurrent CI jobs", () => {
     expect(del2.code).toBe(1);
     expect((await capim(["cluster", "delete", "kc-test", "--ignore-not-found"], env)).code).toBe(0);
   });
+
+  it("guides a person: per-command help, --version, and an untrusted certificate named with the flag that fixes it", async () => {
+    const env = cliEnv(edge, TENANT_TOKEN);
+    const help = await capim(["cluster", "create", "--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("cluster create <name>");
+    expect(help.stdout).toContain("--wait-timeout");
+    expect(help.stdout).not.toContain("cluster extend");
+    const all = await capim(["--help"], env);
+    expect(all.stdout).toContain("cluster extend");
+
+    const version = await capim(["--version"], env);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(`capim-edge ${JSON.parse(readFileSync(path.join(CLI, "../../package.json"), "utf8")).version}`);
+
+    const { CAPIM_EDGE_CA_FILE: _ca, ...noCa } = env;
+    const untrusted = await capim(["cluster", "list"], noCa);
+    expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr.trim().split("\n")).toHaveLength(1);
+    expect(untrusted.stderr).toMatch(/certificate .* is not trusted \(\w+\): pass --certificate-authority FILE/);
+  });
 });
