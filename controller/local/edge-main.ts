@@ -68,6 +68,7 @@ async function shutdown(reason: string, code = 0) {
   if (stopping) return;
   stopping = true;
   console.log(`${reason}: stopping edge`);
+  edge.stopSupervising();
   setTimeout(() => process.exit(1), 10_000).unref(); // never hang on shutdown
   try {
     await edge.stop();

@@ -57,6 +57,11 @@ export interface Edge {
   miniflare: Miniflare;
   /** How many times the supervisor restarted a dead workerd. */
   restarts(): number;
+  /**
+   * Stop restarting workerd. Shutdown calls it first: a signal to the process group reaches workerd too,
+   * and a restart racing the orderly shutdown would only start a process that stop() then disposes.
+   */
+  stopSupervising(): void;
 }
 
 function newestMtime(dir: string): number {
@@ -171,6 +176,7 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     tokens,
     miniflare: mf,
     restarts: () => supervisor?.restarts ?? 0,
+    stopSupervising: () => supervisor?.stop(),
     stop: () => {
       supervisor?.stop();
       return (stopped ??= mf.dispose());

@@ -16,6 +16,8 @@ export interface LocalEdges {
   /** The embedded management API's edge; the same as `edge` for a state directory from before the split. */
   managementEdge: Edge;
   stop(): Promise<void>;
+  /** Both edges stop restarting workerd (see Edge.stopSupervising). */
+  stopSupervising(): void;
 }
 
 export async function startLocalEdges(o: { stateDir: string; token: string; supervise?: EdgeOptions["supervise"] }): Promise<LocalEdges> {
@@ -25,7 +27,7 @@ export async function startLocalEdges(o: { stateDir: string; token: string; supe
   // A state directory written before the split keeps its management cluster in the workload edge: use it there.
   if (existsSync(edgeDir) && !existsSync(managementDir)) {
     const edge = await startEdge({ stateDir: edgeDir, tokens, supervise: o.supervise });
-    return { edge, managementEdge: edge, stop: () => edge.stop() };
+    return { edge, managementEdge: edge, stop: () => edge.stop(), stopSupervising: () => edge.stopSupervising() };
   }
   mkdirSync(edgeDir, { recursive: true });
   mkdirSync(managementDir, { recursive: true });
@@ -39,5 +41,13 @@ export async function startLocalEdges(o: { stateDir: string; token: string; supe
     await Promise.all([edge?.stop(), managementEdge?.stop()]);
     throw started.find((r): r is PromiseRejectedResult => r.status === "rejected")!.reason;
   }
-  return { edge, managementEdge, stop: async () => void (await Promise.all([edge.stop(), managementEdge.stop()])) };
+  return {
+    edge,
+    managementEdge,
+    stop: async () => void (await Promise.all([edge.stop(), managementEdge.stop()])),
+    stopSupervising: () => {
+      edge.stopSupervising();
+      managementEdge.stopSupervising();
+    },
+  };
 }

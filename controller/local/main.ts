@@ -122,6 +122,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   exiting = true;
   bar?.stop();
   console.log(`${reason}: stopping`);
+  edges.stopSupervising();
   setTimeout(() => process.exit(1), 15_000).unref();
   await driver?.stop().catch(() => {});
   await controller?.stop().catch(() => {});

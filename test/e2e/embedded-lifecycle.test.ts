@@ -77,7 +77,8 @@ describe.skipIf(!KUBECTL)("embedded default: 1 cluster, 3 control planes + 2 wor
   afterAll(async () => {
     watchAbort?.abort();
     if (!run) return;
-    expect(await run.stop("SIGTERM")).toBe(0);
+    const code = await run.stop("SIGTERM");
+    expect(code, `exit ${code}; last output:\n${run.lines.slice(-15).join("\n")}\n${run.stderr().slice(-3000)}`).toBe(0);
     expect(run.lines).toContain("SIGTERM: stopping");
   });
 
