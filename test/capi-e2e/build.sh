@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real management plane from Go modules into a cache directory and prints that directory:
 # etcd (embed), kube-apiserver and kube-controller-manager (k8s.io/kubernetes v1.35.4), and Cluster API
-# v1.14.2's core, KubeadmControlPlane and kubeadm bootstrap managers. The directory is named after a hash
+# v1.14.2's core, KubeadmControlPlane and kubeadm bootstrap managers, and its clusterctl. The directory is named after a hash
 # of the modules and this script, so a warm cache costs nothing and a version bump rebuilds. First build
 # on 2 cores: ~15-20 min (Go compiles Kubernetes twice over); with Go's build cache warm: ~3 min.
 set -euo pipefail
@@ -35,6 +35,7 @@ cd "$here/capi"
 step "cluster-api core manager (v1.14.2)"; go build -o "$tmp/capi-manager" sigs.k8s.io/cluster-api/core
 step "KubeadmControlPlane manager"; go build -o "$tmp/kcp-manager" sigs.k8s.io/cluster-api/controlplane/kubeadm
 step "kubeadm bootstrap manager"; go build -o "$tmp/cabpk-manager" sigs.k8s.io/cluster-api/bootstrap/kubeadm
+step "clusterctl"; go build -o "$tmp/clusterctl" sigs.k8s.io/cluster-api/cmd/clusterctl
 # CAPI's CRDs and webhook manifests come from the same module source the managers were built from.
 go mod download sigs.k8s.io/cluster-api
 go list -m -f '{{.Dir}}' sigs.k8s.io/cluster-api > "$tmp/capi-src"
