@@ -163,21 +163,7 @@ export async function kubectlJson<T = any>(kubeconfig: string, args: string[]): 
   return JSON.parse(await kubectl(kubeconfig, [...args, "-o", "json"])) as T;
 }
 
-/** Wait until `fn` returns a truthy value (polling a real system; the deadline only bounds a hang). */
-export async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message ?? last}` : ""}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export { until } from "../helpers/wait.js";
 
 export function fileExists(dir: string, name: string): boolean {
   return existsSync(path.join(dir, name));

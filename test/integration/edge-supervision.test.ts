@@ -4,21 +4,12 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { createCluster, edgeFetch, spawnEdge, type SpawnedEdge } from "../helpers/edge.js";
 import { pidsInGroup } from "../helpers/procs.js";
+import { until } from "../helpers/wait.js";
 
 const spawned: SpawnedEdge[] = [];
 afterAll(async () => {
   await Promise.all(spawned.map((e) => e.stop("SIGKILL")));
 });
-
-async function until<T>(fn: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** Kills the edge's workerd as a crash would and returns the pid that was killed. */
 async function killWorkerd(edge: SpawnedEdge): Promise<number> {
