@@ -1,6 +1,7 @@
 // Field selectors with the grammar and error texts of k8s.io/apimachinery/pkg/fields, plus the
 // per-resource field labels kube-apiserver supports. Hand-written, as label-selectors.ts.
 
+import { valueAtPath } from "./json.js";
 import { ApiError, type KubeObject } from "./types.js";
 
 export interface FieldRequirement {
@@ -123,15 +124,6 @@ export function parseFieldSelector(text: string, group: string, resource: string
   return { requirements: reqs };
 }
 
-function lookup(obj: unknown, path: string): unknown {
-  let cur: unknown = obj;
-  for (const seg of path.split(".")) {
-    if (typeof cur !== "object" || cur === null || Array.isArray(cur)) return undefined;
-    cur = (cur as Record<string, unknown>)[seg];
-  }
-  return cur;
-}
-
 function str(v: unknown): string {
   if (v === undefined || v === null) return "";
   if (typeof v === "string") return v;
@@ -149,24 +141,24 @@ export function fieldValue(obj: KubeObject, field: string): string {
   switch (field) {
     case "spec.hostNetwork":
     case "spec.unschedulable":
-      return lookup(obj, field) === true ? "true" : "false";
+      return valueAtPath(obj, field) === true ? "true" : "false";
     case "status.podIP": {
-      const ips = lookup(obj, "status.podIPs");
+      const ips = valueAtPath(obj, "status.podIPs");
       if (Array.isArray(ips) && ips.length > 0) return str((ips[0] as { ip?: unknown } | null)?.ip);
-      return str(lookup(obj, "status.podIP"));
+      return str(valueAtPath(obj, "status.podIP"));
     }
     case "source": {
-      const component = str(lookup(obj, "source.component"));
+      const component = str(valueAtPath(obj, "source.component"));
       return component || str(obj.reportingComponent ?? obj.reportingController);
     }
     case "reportingComponent":
       return str(obj.reportingComponent ?? obj.reportingController);
     case "status.replicas":
-      return str(lookup(obj, field) ?? 0);
+      return str(valueAtPath(obj, field) ?? 0);
     case "status.successful":
-      return str(lookup(obj, "status.succeeded") ?? 0);
+      return str(valueAtPath(obj, "status.succeeded") ?? 0);
     default:
-      return str(lookup(obj, field));
+      return str(valueAtPath(obj, field));
   }
 }
 

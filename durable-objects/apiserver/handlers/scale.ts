@@ -2,12 +2,11 @@
 // ReplicationControllers and custom resources whose CRD declares one (CAPI's MachineDeployments,
 // KubeadmControlPlanes): what `kubectl scale` and the HPA read and write. A write changes only the
 // replicas of the parent object, through the same update path as any other write.
-import { decodeBody, mediaType, readBodyText } from "../body.js";
-import { isObject } from "../json.js";
+import { mediaType, readBodyText } from "../body.js";
+import { isObject, setAtPath, valueAtPath } from "../json.js";
 import { labelSelectorFromMeta, formatLabelSelector } from "../label-selectors.js";
-import { applyJsonPatch } from "../patch/json.js";
-import { applyMergePatch, cloneJson } from "../patch/merge.js";
-import { applyStrategicMergePatch } from "../patch/strategic.js";
+import { applyPatchBody } from "../patch/document.js";
+import { cloneJson } from "../patch/merge.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors, jsonResponse } from "../status.js";
 import type { KindInfo, KubeObject } from "../types.js";
@@ -18,33 +17,18 @@ import { writer } from "./write.js";
 
 const SCALE_GV = "autoscaling/v1";
 
-function at(obj: unknown, path: string): unknown {
-  let cur = obj;
-  for (const key of path.split(".")) cur = isObject(cur) ? cur[key] : undefined;
-  return cur;
-}
-
-function setAt(obj: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split(".");
-  let cur = obj;
-  for (const key of keys.slice(0, -1)) {
-    if (!isObject(cur[key])) cur[key] = {};
-    cur = cur[key] as Record<string, unknown>;
-  }
-  cur[keys[keys.length - 1]!] = value;
-}
-
 /** The Scale view of an object: its replicas and, for status.selector, its label selector as a string. */
 function scaleOf(kind: KindInfo, obj: KubeObject): KubeObject {
   const paths = kind.scale!;
   const m = obj.metadata ?? {};
   let selector: string | undefined;
   if (paths.labelSelectorPath) {
-    const s = at(obj, paths.labelSelectorPath);
+    const s = valueAtPath(obj, paths.labelSelectorPath);
     if (typeof s === "string") selector = s;
-  } else if (isObject(at(obj, "spec.selector"))) {
+  } else {
+    const s = valueAtPath(obj, "spec.selector");
     try {
-      selector = formatLabelSelector(labelSelectorFromMeta(at(obj, "spec.selector") as Record<string, never>));
+      if (isObject(s)) selector = formatLabelSelector(labelSelectorFromMeta(s));
     } catch {
       /* an invalid selector is reported as none */
     }
@@ -54,8 +38,8 @@ function scaleOf(kind: KindInfo, obj: KubeObject): KubeObject {
     kind: "Scale",
     apiVersion: SCALE_GV,
     metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, creationTimestamp: m.creationTimestamp },
-    spec: { replicas: replicas(at(obj, paths.specReplicasPath)) },
-    status: { replicas: replicas(at(obj, paths.statusReplicasPath)), ...(selector ? { selector } : {}) },
+    spec: { replicas: replicas(valueAtPath(obj, paths.specReplicasPath)) },
+    status: { replicas: replicas(valueAtPath(obj, paths.statusReplicasPath)), ...(selector ? { selector } : {}) },
   };
 }
 
@@ -80,10 +64,11 @@ function writeScale(ctx: ApiContext, req: RequestInfo, name: string, existing: K
     throw invalidError("autoscaling", "Scale", name, [{ field: "spec.replicas", type: "FieldValueInvalid", message: `Invalid value: ${JSON.stringify(replicas ?? null)}: must be greater than or equal to 0` }]);
   }
   const next = cloneJson(existing);
-  setAt(next as Record<string, unknown>, req.kind.scale!.specReplicasPath, replicas);
-  const rv = typeof meta.resourceVersion === "string" && meta.resourceVersion !== "" ? meta.resourceVersion : undefined;
-  next.metadata = { ...next.metadata, resourceVersion: rv };
-  if (rv === undefined) delete next.metadata.resourceVersion;
+  setAtPath(next as Record<string, unknown>, req.kind.scale!.specReplicasPath, replicas);
+  // The Scale's resourceVersion (when sent) is the precondition; without one the write is unconditional.
+  next.metadata = { ...next.metadata };
+  if (typeof meta.resourceVersion === "string" && meta.resourceVersion !== "") next.metadata.resourceVersion = meta.resourceVersion;
+  else delete next.metadata.resourceVersion;
   const { object } = ctx.ops.update(req.kind, namespaceFor(req), name, next, "main", dryRun(req.q), writer(req));
   return jsonResponse(200, scaleOf(req.kind, object));
 }
@@ -98,20 +83,7 @@ export async function patchScale(ctx: ApiContext, req: RequestInfo, name: string
   const text = await readBodyText(req.request, ctx.maxBodyBytes);
   const existing = parent(ctx, req, name);
   const base = scaleOf(req.kind, existing);
-  let patched: unknown;
-  switch (ct) {
-    case "application/merge-patch+json":
-      patched = applyMergePatch(base, decodeBody(text, "json"));
-      break;
-    case "application/strategic-merge-patch+json":
-      patched = applyStrategicMergePatch(base, decodeBody(text, "json"), {});
-      break;
-    case "application/json-patch+json":
-      patched = applyJsonPatch(base, decodeBody(text, "json"));
-      break;
-    default:
-      throw errors.unsupportedMediaType(ct);
-  }
+  let patched = applyPatchBody(ct, base, text, () => ({}));
   // The base carries the current resourceVersion; only a client-sent one is a precondition.
   if (isObject(patched) && isObject(patched.metadata) && patched.metadata.resourceVersion === base.metadata?.resourceVersion) {
     patched = { ...patched, metadata: { ...patched.metadata, resourceVersion: undefined } };

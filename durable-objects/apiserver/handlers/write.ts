@@ -1,13 +1,11 @@
 // create, update and patch (merge, strategic merge, JSON patch, server-side apply), with field
 // ownership recorded for managedFields.
-import { decodeBody, decodeObject, mediaType, readBodyText } from "../body.js";
+import { decodeObject, mediaType, readBodyText } from "../body.js";
 import { managerFor } from "../managed-fields.js";
 import { type FieldOwnership, type UpdateMode } from "../objects.js";
 import { isObject } from "../json.js";
 import { serverSideApply } from "../patch/apply.js";
-import { applyJsonPatch } from "../patch/json.js";
-import { applyMergePatch } from "../patch/merge.js";
-import { applyStrategicMergePatch } from "../patch/strategic.js";
+import { applyPatchBody } from "../patch/document.js";
 import { strategicMergeKeysFor } from "../patch/strategic-keys.js";
 import { relabel } from "../object-json.js";
 import type { RequestInfo } from "../request-info.js";
@@ -67,37 +65,22 @@ export async function patch(ctx: ApiContext, req: RequestInfo, name: string, mod
   const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
   let result: unknown;
   let fields = writer(req);
-  switch (ct) {
-    case "application/merge-patch+json": {
-      const p = decodeBody(text, "json");
-      if (!isObject(p)) throw errors.badRequest("a merge patch must be a JSON object");
-      result = applyMergePatch(base, p);
-      break;
+  if (ct !== "application/apply-patch+yaml") {
+    result = applyPatchBody(ct, base, text, mergeKeys);
+  } else {
+    const fm = fieldManager(req);
+    if (!fm) {
+      throw errors.invalid(kind, name, [{ reason: "FieldValueRequired", field: "fieldManager", message: "Required value: is required for apply patch" }]);
     }
-    case "application/strategic-merge-patch+json": {
-      const p = decodeBody(text, "json");
-      if (!isObject(p)) throw errors.badRequest("a strategic merge patch must be a JSON object");
-      result = applyStrategicMergePatch(base, p, mergeKeys());
-      break;
+    const applied = checkBody(req, decodeObject(text, "yaml") as KubeObject, name);
+    if (applied.apiVersion === undefined || applied.kind === undefined) {
+      throw errors.badRequest("apiVersion and kind must be set in an apply patch");
     }
-    case "application/json-patch+json":
-      result = applyJsonPatch(base, decodeBody(text, "json"));
-      break;
-    default: {
-      const fm = fieldManager(req);
-      if (!fm) {
-        throw errors.invalid(kind, name, [{ reason: "FieldValueRequired", field: "fieldManager", message: "Required value: is required for apply patch" }]);
-      }
-      const applied = checkBody(req, decodeObject(text, "yaml") as KubeObject, name);
-      if (applied.apiVersion === undefined || applied.kind === undefined) {
-        throw errors.badRequest("apiVersion and kind must be set in an apply patch");
-      }
-      const force = req.q.get("force") === "true";
-      const applyReq = { manager: fm, apiVersion: req.gv, force, time: ctx.ops.timestamp(), scope: ctx.ops.fieldScope(kind, mode) };
-      const out = serverSideApply(base, applied, mergeKeys(), applyReq);
-      result = out.object;
-      fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
-    }
+    const force = req.q.get("force") === "true";
+    const applyReq = { manager: fm, apiVersion: req.gv, force, time: ctx.ops.timestamp(), scope: ctx.ops.fieldScope(kind, mode) };
+    const out = serverSideApply(base, applied, mergeKeys(), applyReq);
+    result = out.object;
+    fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
   }
   if (!isObject(result)) throw errors.badRequest("the patch did not produce an object");
   const patched = checkBody(req, result as KubeObject, name);
