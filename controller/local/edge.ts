@@ -55,8 +55,6 @@ export interface Edge {
   stop(): Promise<void>;
   /** The Miniflare instance (benchmarks read the workerd pid through it). */
   miniflare: Miniflare;
-  /** How many times the supervisor restarted a dead workerd. */
-  restarts(): number;
   /**
    * Stop restarting workerd. Shutdown calls it first: a signal to the process group reaches workerd too,
    * and a restart racing the orderly shutdown would only start a process that stop() then disposes.
@@ -175,7 +173,6 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
     token: Object.keys(tokens)[0],
     tokens,
     miniflare: mf,
-    restarts: () => supervisor?.restarts ?? 0,
     stopSupervising: () => supervisor?.stop(),
     stop: () => {
       supervisor?.stop();

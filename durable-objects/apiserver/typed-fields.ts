@@ -4,8 +4,9 @@
 // to decode the list: one bad write would break the fake cluster for every CAPI controller.
 //
 // The type data is the generated table behind k8s-types.ts: tools/k8s-types walks the Go structs of
-// k8s.io/api, so each field carries its JSON name and Go type, and CI checks the table is current. What JSON each Go type accepts follows encoding/json plus the custom UnmarshalJSON of
-// metav1.Time, resource.Quantity and intstr.IntOrString. `null` is accepted everywhere, as Go leaves the
+// k8s.io/api, so each field carries its JSON name and Go type, and CI checks the table is current.
+// What JSON each Go type accepts follows encoding/json plus the custom UnmarshalJSON of metav1.Time,
+// resource.Quantity and intstr.IntOrString. `null` is accepted everywhere, as Go leaves the
 // zero value; fields the type does not have are ignored (kube drops them).
 //
 // kube-apiserver answers a decode failure of a create with 400 and of a patch with 422; here every
