@@ -19,13 +19,14 @@ export class MemoryPersistence implements Persistence {
     });
   }
 
-  commit(event: EventRecord, eventLogSize: number): void {
+  commit(event: EventRecord, keepFromRv: number): void {
     const ev = structuredClone(event);
     const k = keyString(ev.key);
     if (ev.type === "DELETED") this.objects.delete(k);
     else this.objects.set(k, { key: ev.key, object: ev.object });
     this.events.push(ev);
-    if (this.events.length > eventLogSize) this.events.splice(0, this.events.length - eventLogSize);
+    const keep = this.events.findIndex((e) => e.rv >= Math.min(keepFromRv, ev.rv));
+    if (keep > 0) this.events.splice(0, keep);
     this.rv = ev.rv;
     this.commits++;
   }

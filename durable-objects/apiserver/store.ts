@@ -87,7 +87,9 @@ export class ObjectStore {
     object.metadata = { ...(object.metadata ?? {}), resourceVersion: String(rv) };
     const event: EventRecord = { rv, type, key: { ...key }, object };
     encodeCommitted(object);
-    this.persistence.commit(event, this.eventLogSize); // throws => nothing below happens
+    this.trimLog();
+    const keepFromRv = Math.max(this.log.length ? this.log[0].rv : rv, rv - this.eventLogSize + 1);
+    this.persistence.commit(event, keepFromRv); // throws => nothing below happens
     this.counter = rv;
     const b = this.bucket(key.group, key.resource);
     const k = objKey(key.namespace, key.name);

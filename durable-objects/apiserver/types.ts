@@ -76,9 +76,10 @@ export interface Persistence {
   load(): PersistedState;
   /**
    * Store one committed change: upsert (ADDED/MODIFIED) or delete (DELETED) the object, append the
-   * event, trim the event log to `eventLogSize` entries, and record `event.rv` as the counter.
+   * event, and record `event.rv` as the counter. Events older than `keepFromRv` are no longer needed
+   * (the store's log has dropped them) and may be trimmed; the newest is always kept.
    */
-  commit(event: EventRecord, eventLogSize: number): void;
+  commit(event: EventRecord, keepFromRv: number): void;
   /** Drop all state (the cluster is being deleted). */
   clear(): void;
 }

@@ -33,4 +33,19 @@ describe("event log window", () => {
     now = 10 ** 9;
     expect(store.logEntries().map((e) => e.rv)).toEqual([3, 4, 5]);
   });
+
+  it("lets persistence drop what the log dropped, so a restart reads back only the window (and the counter)", () => {
+    let now = 0;
+    const persistence = new MemoryPersistence();
+    const store = new ObjectStore(persistence, 1000, 75_000, () => now);
+    for (let i = 0; i < 10; i++) store.commit("ADDED", key(`d-${i}`), { metadata: { name: `d-${i}` } });
+    now = 80_000;
+    store.commit("ADDED", key("e-0"), { metadata: { name: "e-0" } });
+    const state = persistence.load();
+    expect(state.events.map((e) => e.rv)).toEqual([11]);
+    expect(state.objects).toHaveLength(11);
+    const restarted = new ObjectStore(persistence, 1000, 75_000, () => now);
+    expect(restarted.rv).toBe(11);
+    expect(restarted.eventsSince(10)?.map((e) => e.rv)).toEqual([11]);
+  });
 });
