@@ -9,13 +9,18 @@
 // resource.Quantity and intstr.IntOrString. `null` is accepted everywhere, as Go leaves the
 // zero value; fields the type does not have are ignored (kube drops them).
 //
+// Required fields are those in the published OpenAPI schema's `required` lists (no `+optional` marker
+// on the Go field, read by the generator). Outside `status` each must be present and not null, and a
+// required string must not be empty (kube's validation says `Required value` for both); kube fills
+// status itself and validates it loosely, so status is checked for types only.
+//
 // kube-apiserver answers a decode failure of a create with 400 and of a patch with 422; here every
 // type error is a 422 `Invalid` with kube's field path (`data[a]`, `spec.taints[0].effect`), which is
 // what a client needs to find the field.
 
 import { fieldsOf } from "./k8s-types.js";
 import type { Field } from "./protobuf-schemas/types.js";
-import type { FieldError } from "./validation.js";
+import { fieldRequired, type FieldError } from "./validation.js";
 
 type Json = unknown;
 
@@ -43,6 +48,9 @@ function base64Error(s: string): number {
 
 const INT32_MAX = 2 ** 31 - 1;
 
+/** Whether `path` is the object's status or inside it. */
+const inStatus = (path: string) => path === "status" || path.startsWith("status.") || path.startsWith("status[");
+
 function describe(v: Json): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "array";
@@ -67,10 +75,21 @@ class TypeChecker {
     if (typeof v !== "object" || Array.isArray(v)) return this.fail(path, v, "must be of type object");
     if (depth > MAX_DEPTH) return this.fail(path, v, "nests too deeply", "FieldValueInvalid");
     const fields = fieldsOf(name);
-    for (const [key, value] of Object.entries(v as Record<string, Json>)) {
+    const obj = v as Record<string, Json>;
+    for (const [key, value] of Object.entries(obj)) {
       const f = fields.get(key);
       if (!f || this.errors.length >= MAX_ERRORS) continue;
       this.field(value, f, path ? `${path}.${key}` : key, depth + 1);
+    }
+    if (!inStatus(path)) this.requiredFields(obj, fields, path);
+  }
+
+  private requiredFields(obj: Record<string, Json>, fields: Map<string, Field>, path: string): void {
+    for (const [key, f] of fields) {
+      if (!f.required || this.errors.length >= MAX_ERRORS) continue;
+      const value = obj[key];
+      const missing = value === undefined || value === null || (f.type === "string" && !f.repeated && value === "");
+      if (missing && !(path === "" && key === "status")) this.errors.push(fieldRequired(path ? `${path}.${key}` : key, ""));
     }
   }
 

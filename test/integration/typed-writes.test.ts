@@ -63,6 +63,9 @@ const CASES: Case[] = [
   { what: "node status capacity", method: "PATCH", path: "/api/v1/nodes/n/status", contentType: MERGE, body: { status: { capacity: { cpu: "lots" } } }, field: "status.capacity[cpu]" },
   { what: "pod containers number", method: "PATCH", path: "/api/v1/namespaces/default/pods/p", contentType: MERGE, body: { spec: { containers: 7 } }, field: "spec.containers" },
   { what: "pod create containers number", method: "POST", path: "/api/v1/namespaces/default/pods", contentType: JSON_CT, body: { apiVersion: "v1", kind: "Pod", metadata: { name: "p2" }, spec: { containers: 7 } }, field: "spec.containers" },
+  { what: "pod create without containers", method: "POST", path: "/api/v1/namespaces/default/pods", contentType: JSON_CT, body: { apiVersion: "v1", kind: "Pod", metadata: { name: "p3" }, spec: {} }, field: "spec.containers" },
+  { what: "pod container name removed", method: "PATCH", path: "/api/v1/namespaces/default/pods/p", contentType: JSON_PATCH, body: [{ op: "remove", path: "/spec/containers/0/name" }], field: "spec.containers[0].name" },
+  { what: "rolebinding without roleRef", method: "POST", path: "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings", contentType: JSON_CT, body: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name: "rb" }, subjects: [{ kind: "User", name: "u" }] }, field: "roleRef" },
   { what: "pod port fraction", method: "PATCH", path: "/api/v1/namespaces/default/pods/p", contentType: JSON_PATCH, body: [{ op: "add", path: "/spec/containers/0/ports", value: [{ containerPort: 1.5 }] }], field: "spec.containers[0].ports[0].containerPort" },
 ];
 

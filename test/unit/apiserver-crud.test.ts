@@ -3,6 +3,7 @@ import { ApiServer } from "../../durable-objects/apiserver/server.js";
 import { call, cm, newServer } from "../helpers/node-host.js";
 
 const CMS = "/api/v1/namespaces/default/configmaps";
+const deploymentShape = { selector: { matchLabels: { app: "d" } }, template: { metadata: { labels: { app: "d" } }, spec: { containers: [{ name: "c", image: "i" }] } } };
 
 describe("apiserver CRUD", () => {
   it("starts with the four system namespaces", async () => {
@@ -55,13 +56,13 @@ describe("apiserver CRUD", () => {
       apiVersion: "apps/v1",
       kind: "Deployment",
       metadata: { name: "d" },
-      spec: { replicas: 1 },
+      spec: { replicas: 1, ...deploymentShape },
     })).body;
-    const stale = { ...d, spec: { replicas: 2 } };
+    const stale = { ...d, spec: { ...d.spec, replicas: 2 } };
     const u1 = await call(api, "PUT", "/apis/apps/v1/namespaces/default/deployments/d", stale);
     expect(u1.status).toBe(200);
     expect(u1.body.metadata.generation).toBe(2);
-    const u2 = await call(api, "PUT", "/apis/apps/v1/namespaces/default/deployments/d", { ...stale, spec: { replicas: 3 } });
+    const u2 = await call(api, "PUT", "/apis/apps/v1/namespaces/default/deployments/d", { ...stale, spec: { ...d.spec, replicas: 3 } });
     expect(u2.status).toBe(409);
     expect(u2.body.reason).toBe("Conflict");
     expect(u2.body.message).toBe(
@@ -78,7 +79,7 @@ describe("apiserver CRUD", () => {
     const u5 = await call(api, "PUT", "/apis/apps/v1/namespaces/default/deployments/d/status", { ...u3.body, spec: { replicas: 7 }, status: { replicas: 9 } });
     expect(u5.status).toBe(200);
     expect(u5.body.status).toEqual({ replicas: 9 });
-    expect(u5.body.spec).toEqual({ replicas: 2 });
+    expect(u5.body.spec).toEqual({ ...d.spec, replicas: 2 });
   });
 
   it("update of a missing configmap is 404, of a missing lease creates it", async () => {
@@ -221,7 +222,7 @@ describe("apiserver CRUD", () => {
 
   it("eviction respects a PodDisruptionBudget with no disruptions allowed", async () => {
     const { api } = newServer();
-    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p", labels: { app: "x" } }, spec: {} });
+    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p", labels: { app: "x" } }, spec: { containers: [{ name: "c", image: "i" }] } });
     api.upsertObject({ ...api.getObject("v1", "Pod", "default", "p")!, status: { phase: "Running" } });
     await call(api, "POST", "/apis/policy/v1/namespaces/default/poddisruptionbudgets", {
       metadata: { name: "b" },

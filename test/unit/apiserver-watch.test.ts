@@ -70,9 +70,9 @@ describe("apiserver watch", () => {
     const { api } = newServer();
     await call(api, "POST", "/api/v1/namespaces", { metadata: { name: "other" } });
     const res = await watch(api, `/api/v1/namespaces/default/pods?watch=true&resourceVersion=${api.resourceVersion}&fieldSelector=spec.nodeName%3Dn1`);
-    await call(api, "POST", "/api/v1/namespaces/other/pods", { metadata: { name: "p0" }, spec: { nodeName: "n1" } });
-    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p1" }, spec: { nodeName: "n2" } });
-    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p2" }, spec: { nodeName: "n1" } });
+    await call(api, "POST", "/api/v1/namespaces/other/pods", { metadata: { name: "p0" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }] } });
+    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p1" }, spec: { nodeName: "n2", containers: [{ name: "c", image: "i" }] } });
+    await call(api, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "p2" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }] } });
     const ev = await readEvents(res, 1);
     expect(ev.map((e) => [e.type, e.object.metadata.name])).toEqual([["ADDED", "p2"]]);
     api.closeWatches();

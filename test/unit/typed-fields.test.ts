@@ -36,6 +36,20 @@ describe("typed fields of built-in kinds", () => {
     expect(check("v1", "Node", { spec: { taints: "x" } })[0]).toMatchObject({ type: "FieldValueTypeInvalid", message: 'Invalid value: "string": must be of type array' });
   });
 
+  it("requires what the OpenAPI schema requires, outside status", () => {
+    expect(fields(check("v1", "Pod", { spec: {} }))).toEqual(["spec.containers"]);
+    expect(fields(check("v1", "Pod", { spec: { containers: [{ image: "i" }] } }))).toEqual(["spec.containers[0].name"]);
+    expect(fields(check("v1", "Pod", { spec: { containers: [{ name: "" }] } }))).toEqual(["spec.containers[0].name"]);
+    expect(fields(check("v1", "Node", { spec: { taints: [{ key: "a" }] } }))).toEqual(["spec.taints[0].effect"]);
+    expect(fields(check("rbac.authorization.k8s.io/v1", "RoleBinding", { subjects: [{ kind: "User" }] }))).toEqual(["subjects[0].name", "roleRef"]);
+    expect(check("v1", "Pod", { spec: {} })[0]).toMatchObject({ type: "FieldValueRequired", message: "Required value" });
+    // A Deployment with no template is refused; a Role with no rules, a Pod with no spec and status
+    // without its required fields (kube fills status itself) are not.
+    expect(fields(check("apps/v1", "Deployment", { spec: { selector: {} } }))).toEqual(["spec.template"]);
+    expect(check("rbac.authorization.k8s.io/v1", "Role", {})).toEqual([]);
+    expect(check("v1", "Pod", { status: { containerStatuses: [{ name: "c" }], conditions: [{ type: "Ready" }] } })).toEqual([]);
+  });
+
   it("checks base64 as Go's StdEncoding does", () => {
     const bad = (v: string) => check("v1", "Secret", { data: { k: v } });
     for (const ok of ["", "dg==", "dmE=", "dmFs", "dmFs\r\ndmFs"]) expect(bad(ok), ok).toEqual([]);
@@ -47,8 +61,8 @@ describe("typed fields of built-in kinds", () => {
   it("checks times, quantities, int-or-strings and 32-bit ranges", () => {
     expect(fields(check("v1", "ConfigMap", { metadata: { creationTimestamp: "yesterday" } }))).toEqual(["metadata.creationTimestamp"]);
     expect(check("v1", "ConfigMap", { metadata: { creationTimestamp: "2026-01-01T00:00:00.123+02:00" } })).toEqual([]);
-    expect(fields(check("v1", "Pod", { spec: { containers: [{ resources: { limits: { cpu: "lots" } } }] } }))).toEqual(["spec.containers[0].resources.limits[cpu]"]);
-    expect(fields(check("v1", "Service", { spec: { ports: [{ targetPort: true }] } }))).toEqual(["spec.ports[0].targetPort"]);
+    expect(fields(check("v1", "Pod", { spec: { containers: [{ name: "c", resources: { limits: { cpu: "lots" } } }] } }))).toEqual(["spec.containers[0].resources.limits[cpu]"]);
+    expect(fields(check("v1", "Service", { spec: { ports: [{ port: 80, targetPort: true }] } }))).toEqual(["spec.ports[0].targetPort"]);
     expect(fields(check("v1", "Service", { spec: { ports: [{ port: 2 ** 31 }] } }))).toEqual(["spec.ports[0].port"]);
   });
 

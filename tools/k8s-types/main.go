@@ -1,7 +1,7 @@
 // Command k8s-types writes the one table of Kubernetes type knowledge the apiserver uses
 // (durable-objects/apiserver/protobuf-schemas/k8s.ts): it walks the k8s.io/api Go types by reflection,
 // so field numbers come from the `protobuf` struct tags, names/omitempty/inline from the `json` tags and
-// list strategies from `patchStrategy`/`patchMergeKey`. From it the apiserver decodes protobuf bodies to
+// list strategies from `patchStrategy`/`patchMergeKey`, required fields from the `+optional` markers. From it the apiserver decodes protobuf bodies to
 // exactly what encoding/json would have sent, type-checks writes of built-in kinds and reads strategic
 // merge keys. `npm run gen:k8s-types` runs it; a test checks the checked-in table is its output.
 package main
@@ -24,6 +24,8 @@ type field struct {
 	no                                         int
 	name, typ, value                           string
 	repeated, ptr, omitempty, omitzero, inline bool
+	// In the published OpenAPI schema's `required` list (see markers.go).
+	required bool
 	// Strategic merge patch: the struct's patchStrategy and patchMergeKey tags.
 	patchStrategy, patchMergeKey string
 }
@@ -108,6 +110,7 @@ func visit(t reflect.Type) {
 			f.omitzero = f.omitzero || o == "omitzero"
 			f.inline = f.inline || o == "inline"
 		}
+		f.required = !f.inline && requiredField(t.PkgPath(), t.Name(), sf.Name, f.omitempty)
 		for _, p := range parts[3:] {
 			if pn, ok := strings.CutPrefix(p, "name="); ok && pn != f.name && !f.inline {
 				fmt.Fprintf(os.Stderr, "note: %s field %d proto name %q json name %q\n", name, no, pn, f.name)
@@ -170,7 +173,7 @@ func main() {
 			for _, fl := range []struct {
 				on   bool
 				name string
-			}{{f.repeated, "repeated"}, {f.ptr, "ptr"}, {f.omitempty, "omitempty"}, {f.omitzero, "omitzero"}, {f.inline, "inline"}} {
+			}{{f.repeated, "repeated"}, {f.ptr, "ptr"}, {f.omitempty, "omitempty"}, {f.omitzero, "omitzero"}, {f.inline, "inline"}, {f.required, "required"}} {
 				if fl.on {
 					fmt.Fprintf(&b, ", %s: true", fl.name)
 				}

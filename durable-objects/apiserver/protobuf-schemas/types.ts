@@ -32,6 +32,8 @@ export interface Field {
   omitempty?: true;
   omitzero?: true;
   inline?: true;
+  /** In the OpenAPI schema's `required` list (`+required`, or no `+optional` and no omitempty). */
+  required?: true;
 }
 
 export type Message = { [fieldNo: number]: Field };
