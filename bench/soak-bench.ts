@@ -14,6 +14,10 @@ export interface SoakOptions {
   durationMs?: number;
   idleMs?: number;
   concurrency?: number;
+  /** Sample the worker's JS heap over workerd's inspector (default true). */
+  inspector?: boolean;
+  /** Include the 1 s watches in the mix (default true; off, a GET takes their turn). */
+  watches?: boolean;
   log?: (line: string) => void;
 }
 
@@ -26,8 +30,8 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<string> {
   const CONCURRENCY = opts.concurrency ?? 8;
   const log = opts.log ?? ((l: string) => console.error(l));
   // workerd's inspector tells the JS heap (what our code keeps alive) apart from the rest of its RSS.
-  const inspectorPort = await freePort();
-  const edge = await spawnEdgeProcess({ CAPIM_EDGE_INSPECTOR_PORT: String(inspectorPort) });
+  const inspectorPort = opts.inspector === false ? 0 : await freePort();
+  const edge = await spawnEdgeProcess(inspectorPort ? { CAPIM_EDGE_INSPECTOR_PORT: String(inspectorPort) } : {});
   const c = client(edge.url, edge.token, CONCURRENCY);
   const workerdRss = () => treeRss(edge.pid).workerd ?? 0;
   const heaps: Array<{ t: number; used: number; total: number }> = [];
@@ -43,7 +47,7 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<string> {
     let stop = false;
     const sampler = setInterval(() => {
       samples.push({ t: Date.now() - t0, rss: workerdRss() });
-      void userHeap(inspectorPort).then((h) => h && heaps.push({ t: Date.now() - t0, ...h }));
+      if (inspectorPort) void userHeap(inspectorPort).then((h) => h && heaps.push({ t: Date.now() - t0, ...h }));
     }, 5_000);
 
     const cm = (name: string, i: number) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, labels: { ring: String(i % 4) } }, data: { i: String(i), pad: "x".repeat(512) } });
@@ -71,6 +75,10 @@ export async function benchSoak(opts: SoakOptions = {}): Promise<string> {
             r = await c.request("DELETE", `${base}/${name}`);
             break;
           case 5:
+            if (opts.watches === false) {
+              r = await c.request("GET", `${base}/${name}`);
+              break;
+            }
             r = await shortWatch(edge.url, edge.token, base);
             counts.watches++;
             break;
