@@ -1,5 +1,6 @@
-// `npm run bench [-- --only edge|controller|vip|soak|capi] [--requests N] [--clusters N] [--objects N] [--workers N]`: runs the benchmarks
-// and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses small counts.
+// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside] [--requests N] [--clusters N] [--objects N] [--workers N]
+// [--sizes 10,100,1000]`: runs the benchmarks and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses
+// small counts. Names may also be given bare (`npm run bench -- sidebyside`).
 import { parseArgs } from "node:util";
 import { cpuTicks, machineInfo, stealSince, writeSection } from "./report.js";
 import { benchController } from "./controller-bench.js";
@@ -7,8 +8,9 @@ import { runEdgeBench } from "./edge-bench.js";
 import { benchVipCerts } from "./vip-bench.js";
 import { benchRealCapi } from "./capi-bench.js";
 import { benchSoak } from "./soak-bench.js";
+import { benchSideBySide } from "./sidebyside.js";
 
-const { values } = parseArgs({
+const { values, positionals } = parseArgs({
   options: {
     only: { type: "string", multiple: true },
     requests: { type: "string" },
@@ -17,7 +19,9 @@ const { values } = parseArgs({
     workers: { type: "string" },
     quick: { type: "boolean" },
     "no-write": { type: "boolean" },
+    sizes: { type: "string" },
   },
+  allowPositionals: true,
 });
 
 const num = (v: string | undefined, quick: number, full: number) => (v !== undefined ? Number(v) : values.quick ? quick : full);
@@ -55,9 +59,19 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
     title: "Real Cluster API: lifecycle phases and the 10-cluster shape",
     run: () => benchRealCapi(),
   },
+  sidebyside: {
+    title: "Side by side with CAPI's in-memory server",
+    run: () =>
+      benchSideBySide({
+        sizes: values.sizes ? values.sizes.split(",").map(Number) : values.quick ? [10] : [10, 100, 1000],
+        rounds: values.quick ? 1 : 3,
+        goArgs: values.quick ? ["--gets=200", "--creates=80", "--watches=20", "--idle=5s", "--idle-samples=1"] : [],
+      }),
+  },
 };
 
-const selected = values.only?.length ? values.only : Object.keys(benchmarks);
+const named = [...(values.only ?? []), ...positionals];
+const selected = named.length ? named : Object.keys(benchmarks);
 for (const name of selected) {
   const b = benchmarks[name];
   if (!b) {

@@ -32,6 +32,9 @@ else
   (cd test/conformance && go test -count=1 -timeout 20m -json ./... > "$out/go.json"); rc=$?
   [ $rc -eq 0 ] || status=1
   go_json="$out/go.json"
+  # The side-by-side benchmark's Go program is not run here (npm run bench does), but it must build.
+  echo "== go vet bench/sidebyside"
+  (cd bench/sidebyside && GOFLAGS=-mod=mod go vet ./...) || status=1
 fi
 
 capi_json=""
