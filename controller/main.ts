@@ -3,7 +3,7 @@
 // SIGTERM/SIGINT: stop reconciling, close the VIPs, exit 0 (the edge keeps every cluster running).
 import { KubeConfig } from "@kubernetes/client-node";
 import { parseArgs } from "node:util";
-import { createLogger } from "./log.js";
+import { createLogger, parseLogFormat } from "./log.js";
 import { startController } from "./manager.js";
 import { createMetrics, startMetricsServer } from "./metrics.js";
 import { parsePortRange } from "./vip/ports.js";
@@ -19,7 +19,9 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --qps N                management API requests per second (default 50, 0 = unlimited)
   --metrics-port N       /metrics, /healthz, /readyz (default 8080; 0 = a free port; -1 = off)
   --metrics-bind-address A  (default 127.0.0.1)
-  --namespace NS         watch one namespace only`;
+  --namespace NS         watch one namespace only
+  --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
+                         env CAPIM_EDGE_LOG_FORMAT)`;
 
 function int(name: string, v: string | undefined, dflt: number, min = 0): number {
   if (v === undefined) return dflt;
@@ -44,6 +46,7 @@ const { values } = parseArgs({
     "metrics-port": { type: "string" },
     "metrics-bind-address": { type: "string" },
     namespace: { type: "string" },
+    "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -66,12 +69,18 @@ if (values["vip-port-range"]) {
   }
 }
 
+const logFormat = parseLogFormat(values["log-format"]);
+if (!logFormat) {
+  console.error(`invalid --log-format ${values["log-format"]} (want text, json or auto)\n${USAGE}`);
+  process.exit(2);
+}
+
 const kc = new KubeConfig();
 if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
 else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
 else kc.loadFromDefault();
 
-const log = createLogger({ name: "capim-edge-controller" });
+const log = createLogger({ name: "capim-edge-controller", format: logFormat });
 const metrics = createMetrics({ defaultMetrics: true });
 const metricsPort = int("metrics-port", values["metrics-port"], 8080, -1);
 

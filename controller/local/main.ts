@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { pino } from "pino";
+import { createLogger, parseLogFormat } from "../log.js";
 import { Kube } from "../kube.js";
 import { startController } from "../manager.js";
 import { parsePortRange } from "../vip/ports.js";
@@ -30,7 +30,9 @@ const USAGE = `usage: npm start -- [options]
   --version V            Kubernetes version of the machines (default v1.31.0)
   --concurrency N        controller reconciles at once, per controller (default 10)
   --vip-port-range A-B   ports of the clusters' VIPs and the management API (default 20000-30000);
-                         give a second instance on the same host a range of its own`;
+                         give a second instance on the same host a range of its own
+  --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
+                         env CAPIM_EDGE_LOG_FORMAT). Logs go to stderr, warn and up unless LOG_LEVEL says otherwise`;
 
 function usageError(message: string): never {
   console.error(`capim-edge: ${message}\n${USAGE}`);
@@ -51,6 +53,7 @@ try {
       version: { type: "string", default: "v1.31.0" },
       concurrency: { type: "string", default: "10" },
       "vip-port-range": { type: "string", default: "20000-30000" },
+      "log-format": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -85,6 +88,8 @@ if (!portRange) {
   console.error(`invalid --vip-port-range ${values["vip-port-range"]} (want A-B, 1 <= A <= B <= 65535)\n${USAGE}`);
   process.exit(2);
 }
+const logFormat = parseLogFormat(values["log-format"]);
+if (!logFormat) usageError(`invalid --log-format ${values["log-format"]} (want text, json or auto)`);
 const stateDir = path.resolve(values["state-dir"]!);
 const kubeconfigDir = path.resolve(values["kubeconfig-dir"]!);
 mkdirSync(stateDir, { recursive: true });
@@ -95,7 +100,7 @@ const token = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : r
 writeFileSync(tokenFile, token, { mode: 0o600 });
 
 // Logs go to stderr (warn and up unless LOG_LEVEL says otherwise) so stdout stays readable.
-const log = pino({ name: "capim-edge", level: process.env.LOG_LEVEL ?? "warn" }, pino.destination(2));
+const log = createLogger({ level: process.env.LOG_LEVEL ?? "warn", fd: 2, format: logFormat });
 
 // Miniflare installs SIGINT/SIGTERM handlers that kill workerd and exit at once; replace the ones it
 // adds with an orderly shutdown (driver, controller and VIPs, then the edge).
