@@ -159,6 +159,15 @@ export async function getCluster(o: CommonOptions, name: string): Promise<void> 
   }
 }
 
+/** `cluster fault`: shows the cluster's API faults, replaces them (a JSON object) or clears them. */
+export async function faultCommand(o: CommonOptions, name: string, change: Record<string, unknown> | "clear" | undefined): Promise<void> {
+  const admin = o.client.admin;
+  const faults =
+    change === "clear" ? await admin.clearApiFaults(o.namespace, name) : change ? await admin.setApiFaults(o.namespace, name, change) : await admin.getApiFaults(o.namespace, name);
+  if (o.json || !change) return printJson(faults);
+  say(o, change === "clear" ? `cluster ${o.namespace}/${name}: faults cleared` : `cluster ${o.namespace}/${name}: faults set`);
+}
+
 export async function extendCluster(o: CommonOptions, name: string, ttl: string): Promise<void> {
   const info = await o.client.admin.setClusterTtl(o.namespace, name, ttlSeconds(ttl));
   if (o.json) return printJson(info);

@@ -1,6 +1,7 @@
 // capim-edge: ephemeral fake clusters on a capim-edge, for CI jobs and people.
 //   capim-edge cluster create <name> [--ttl 1h] [--control-planes N --workers M] [--kubernetes-version v1.31.0] [--kubeconfig FILE]
 //   capim-edge cluster list [-A] | get <name> | extend <name> --ttl 30m | delete <name> | kubeconfig <name> [--kubeconfig FILE]
+//   capim-edge cluster fault <name> [--file FAULTS.json | --clear]
 // The edge and the tenant token come from --edge/--token or CAPIM_EDGE_URL/CAPIM_EDGE_TOKEN.
 // Exit codes: 0 ok, 1 the edge refused or failed, 2 usage, 3 edge unreachable, 4 timed out.
 import { readFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { EdgeError } from "../edge-contract/admin-client.js";
 import { cliError, EdgeClient } from "./client.js";
-import { createCluster, deleteCluster, extendCluster, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
+import { createCluster, deleteCluster, extendCluster, faultCommand, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 
 /** Each command's usage lines, so `capim-edge cluster <command> --help` shows just that command. */
@@ -31,6 +32,12 @@ const COMMAND_HELP: Record<string, string> = {
   delete: `  cluster delete <name> [--ignore-not-found]
 `,
   kubeconfig: `  cluster kubeconfig <name> [--kubeconfig FILE]   a kubeconfig with a new cluster token (stdout by default)
+`,
+  fault: `  cluster fault <name> [--file FAULTS.json | --clear]   show, set or clear faults injected into the cluster's API
+      --file FILE                JSON: {"seed": 1, "latency": [{"verbs": ["get"], "resources": ["pods"], "ms": 50, "jitterMs": 10}],
+                                 "errors": [{"verbs": ["list"], "rate": 0.1, "code": 503}], "dropWatchesAfterSeconds": 30}
+                                 (codes 429, 500, 503, 504; "-" reads stdin)
+      --clear                    remove every fault
 `,
 };
 
@@ -77,6 +84,8 @@ const OPTIONS = {
   "startup-jitter": { type: "string" },
   "wait-timeout": { type: "string" },
   "ignore-not-found": { type: "boolean" },
+  file: { type: "string" },
+  clear: { type: "boolean" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean" },
 } as const;
@@ -85,6 +94,23 @@ type Values = ReturnType<typeof parse>["values"];
 
 function parse(argv: string[]) {
   return parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+}
+
+/** The --file of `cluster fault`: JSON from a file or stdin ("-"); the edge checks its fields. */
+function readFaults(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (e) {
+    throw usageError(`--file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === "object" && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw usageError(`--file ${file}: not a JSON object`);
 }
 
 function count(flag: string, v: string | undefined): number {
@@ -101,6 +127,7 @@ const COMMAND_FLAGS: Record<string, Array<keyof Values>> = {
   extend: ["ttl"],
   delete: ["ignore-not-found"],
   kubeconfig: ["kubeconfig"],
+  fault: ["file", "clear"],
 };
 const GLOBAL_FLAGS = new Set<keyof Values>(["edge", "token", "certificate-authority", "namespace", "output", "help", "version"]);
 
@@ -186,6 +213,9 @@ async function run(argv: string[]): Promise<void> {
       return deleteCluster(o, name!, values["ignore-not-found"] ?? false);
     case "kubeconfig":
       return kubeconfigCommand(o, name!, values.kubeconfig);
+    case "fault":
+      if (values.file !== undefined && values.clear) throw usageError("cluster fault: --file and --clear exclude each other");
+      return faultCommand(o, name!, values.clear ? "clear" : values.file !== undefined ? readFaults(values.file) : undefined);
   }
 }
 

@@ -26,6 +26,10 @@ export class SqlitePersistence implements Persistence {
     this.storage.sql.exec(`INSERT INTO capim_meta (k, v) VALUES (?, ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v`, k, v);
   }
 
+  deleteMeta(k: string): void {
+    this.storage.sql.exec(`DELETE FROM capim_meta WHERE k = ?`, k);
+  }
+
   load(): PersistedState {
     const sql = this.storage.sql;
     // Every write stores an event under its rv and trims only older ones, so the newest event carries the

@@ -29,7 +29,8 @@ import { SqliteMachineStore } from "./machines-sqlite.js";
 import { SqliteEtcdStore } from "./etcd-sqlite.js";
 import { ClusterExpiry, EXPIRY_ALARM } from "./ttl.js";
 import { ClusterTokenStore } from "./cluster-tokens.js";
-import type { AdminReply, ClusterDescription, CreateClusterRequest, EtcdStateJson, MachineJson, MachineList } from "../edge-contract/admin-api.js";
+import type { AdminReply, ApiFaultsJson, ClusterDescription, CreateClusterRequest, EtcdStateJson, MachineJson, MachineList } from "../edge-contract/admin-api.js";
+import { parseApiFaults } from "./apiserver/api-faults.js";
 import { CLUSTER_HEADER, TOKEN_DIGEST_HEADER, parseClusterObjectName, sameCluster, type ClusterId } from "../edge-contract/cluster-id.js";
 import { DEFAULT_KUBERNETES_VERSION } from "../edge-contract/defaults.js";
 import { limitsFor, maxBodyBytes } from "../edge-contract/limits.js";
@@ -96,11 +97,15 @@ export class WorkloadCluster extends DurableObject<Env> {
   }
 
   private newApiServer(info: ClusterInfo): ApiServer {
-    return new ApiServer({
+    const api = new ApiServer({
       persistence: this.persistence,
       kubernetesVersion: info.kubernetesVersion,
       maxBodyBytes: maxBodyBytes(this.env),
     });
+    // Injected API faults are stored with the cluster, so they survive a restart of the edge.
+    const faults = this.persistence.getMeta(API_FAULTS_META);
+    if (faults) api.setFaults(JSON.parse(faults) as ApiFaultsJson);
+    return api;
   }
 
   /** The Kubernetes API of this cluster; the caller is checked first (see the file comment). */
@@ -206,6 +211,28 @@ export class WorkloadCluster extends DurableObject<Env> {
 
   async setEtcdFaults(id: ClusterId, body: Record<string, unknown>): Promise<AdminReply<EtcdStateJson>> {
     return this.reply(id, {}, () => ({ status: 200, body: this.machines!.setEtcdFaults(body) }));
+  }
+
+  async apiFaults(id: ClusterId): Promise<AdminReply<ApiFaultsJson>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.api!.faults ?? {} }));
+  }
+
+  /** Replaces the cluster's API faults (422 for an invalid spec, nothing changed). */
+  async setApiFaults(id: ClusterId, body: Record<string, unknown>): Promise<AdminReply<ApiFaultsJson>> {
+    return this.reply(id, {}, () => {
+      const faults = parseApiFaults(body);
+      this.persistence.setMeta(API_FAULTS_META, JSON.stringify(faults));
+      this.api!.setFaults(faults);
+      return { status: 200, body: faults };
+    });
+  }
+
+  async clearApiFaults(id: ClusterId): Promise<AdminReply<ApiFaultsJson>> {
+    return this.reply(id, {}, () => {
+      this.persistence.deleteMeta(API_FAULTS_META);
+      this.api!.setFaults(undefined);
+      return { status: 200, body: {} };
+    });
   }
 
   /**
@@ -324,6 +351,9 @@ export class WorkloadCluster extends DurableObject<Env> {
     this.expiry.forget();
   }
 }
+
+/** `capim_meta` key of the cluster's injected API faults (JSON). */
+const API_FAULTS_META = "apiFaults";
 
 /** The caller the worker named in CLUSTER_HEADER (`tenant/namespace/name`). */
 function parseClusterHeader(request: Request): ClusterId | undefined {

@@ -118,3 +118,19 @@ export interface EtcdStateJson {
     unresponsive: string[];
   };
 }
+
+/**
+ * PUT .../faults: faults injected into one cluster's Kubernetes API (stored with the cluster; DELETE
+ * removes them all). A rule applies to a request when its verbs (kube's: get, list, watch, create,
+ * update, patch, delete, deletecollection) and resources (plural names) match; an empty or missing list
+ * matches all. Draws are deterministic when `seed` is set (a test can count what it gets).
+ */
+export interface ApiFaultsJson {
+  seed?: number;
+  /** Added before the request is served: `ms` plus a uniform draw in [0, jitterMs). */
+  latency?: Array<{ verbs?: string[]; resources?: string[]; ms: number; jitterMs?: number }>;
+  /** The request fails with `code` with probability `rate` (first matching rule wins). */
+  errors?: Array<{ verbs?: string[]; resources?: string[]; rate: number; code: 429 | 500 | 503 | 504; retryAfterSeconds?: number }>;
+  /** Watches end (cleanly, as a server-side timeout does) this many seconds after they start. */
+  dropWatchesAfterSeconds?: number;
+}

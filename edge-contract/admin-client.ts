@@ -2,7 +2,7 @@
 // the VIP's etcd bridge and the CLI. Each of them brings its own transport (undici for the controller's
 // hot path, the VIP's fetch, node:http with a private CA for the CLI); the paths, the wire types and the
 // error type live here once. Runtime-agnostic: web globals only.
-import type { ClusterDescription, CreateClusterRequest, EtcdStateJson, MachineJson, MachineList, MachineSpec } from "./admin-api.js";
+import type { ApiFaultsJson, ClusterDescription, CreateClusterRequest, EtcdStateJson, MachineJson, MachineList, MachineSpec } from "./admin-api.js";
 
 /** Sends one request to the edge root and returns the status and body text; throws on transport errors only. */
 export type AdminTransport = (req: { method: string; path: string; body?: string; signal?: AbortSignal }) => Promise<{ status: number; text: string }>;
@@ -30,6 +30,7 @@ export const adminPaths = {
   machines: (ns: string, name: string) => `${adminPaths.cluster(ns, name)}/machines`,
   machine: (ns: string, name: string, machine: string) => `${adminPaths.machines(ns, name)}/${seg(machine)}`,
   etcd: (ns: string, name: string) => `${adminPaths.cluster(ns, name)}/etcd`,
+  faults: (ns: string, name: string) => `${adminPaths.cluster(ns, name)}/faults`,
 };
 
 /** The Kubernetes API prefix of one cluster on the edge (a kubeconfig's server path). */
@@ -98,6 +99,20 @@ export class AdminClient {
   /** Another per-cluster token (shown once). */
   mintToken(ns: string, name: string): Promise<{ token: string }> {
     return this.body("POST", adminPaths.tokens(ns, name));
+  }
+
+  /** The faults injected into the cluster's Kubernetes API ({} when none). */
+  getApiFaults(ns: string, name: string): Promise<ApiFaultsJson> {
+    return this.body("GET", adminPaths.faults(ns, name));
+  }
+
+  /** Replaces the cluster's API faults (the edge answers 422 for an invalid spec). */
+  setApiFaults(ns: string, name: string, faults: ApiFaultsJson): Promise<ApiFaultsJson> {
+    return this.body("PUT", adminPaths.faults(ns, name), faults);
+  }
+
+  clearApiFaults(ns: string, name: string): Promise<ApiFaultsJson> {
+    return this.body("DELETE", adminPaths.faults(ns, name));
   }
 
   /** Create or update a machine; the edge starts its timeline on first PUT and keeps it on later ones. */

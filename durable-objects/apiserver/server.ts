@@ -11,6 +11,7 @@ import { relabel } from "./object-json.js";
 import { ObjectStore } from "./store.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
 import { WatchHub } from "./watch.js";
+import { FaultInjector, type ApiFaultsJson } from "./api-faults.js";
 import type { ApiContext } from "./handlers/context.js";
 import { deleteCollection, deleteObject, evict } from "./handlers/delete.js";
 import { get, list, watch } from "./handlers/read.js";
@@ -27,6 +28,7 @@ export class ApiServer {
   private readonly now: () => Date;
   private readonly gitVersion: string;
   private readonly ctx: ApiContext;
+  private faultInjector: FaultInjector | undefined;
 
   constructor(private readonly opts: ApiServerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -96,6 +98,16 @@ export class ApiServer {
     return this.store.count();
   }
 
+  /** Faults injected into this cluster's API from now on (undefined: none). Checked by the caller (parseApiFaults). */
+  setFaults(faults: ApiFaultsJson | undefined): void {
+    this.faultInjector = faults ? new FaultInjector(faults) : undefined;
+    this.ctx.watchLimitMs = this.faultInjector?.watchLimitMs;
+  }
+
+  get faults(): ApiFaultsJson | undefined {
+    return this.faultInjector?.faults;
+  }
+
   closeWatches(): void {
     this.hub.closeAll();
   }
@@ -127,6 +139,10 @@ export class ApiServer {
     const discovery = handleDiscovery(url, request.headers, this.kinds(), { gitVersion: this.gitVersion });
     if (discovery) return discovery;
     const req: RequestInfo = resolveRequest(request, url, this.registry);
+    if (this.faultInjector) {
+      const refused = await this.injectFaults(req);
+      if (refused) return refused;
+    }
     const ctx = this.ctx;
     const name = req.name!;
     if (req.mode === "scale") {
@@ -153,5 +169,16 @@ export class ApiServer {
       case "evict":
         return evict(ctx, req, name);
     }
+  }
+
+  /** Waits the injected latency, then answers the injected error if one is drawn. */
+  private async injectFaults(req: RequestInfo): Promise<Response | undefined> {
+    const { delayMs, error } = this.faultInjector!.decide(req.verb, req.kind.resource);
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (!error) return undefined;
+    const details = error.retryAfterSeconds !== undefined ? { retryAfterSeconds: error.retryAfterSeconds } : undefined;
+    const res = errorResponse(new ApiError(error.code, error.reason, error.message, details));
+    if (error.retryAfterSeconds !== undefined) res.headers.set("retry-after", String(error.retryAfterSeconds));
+    return res;
   }
 }

@@ -11,4 +11,6 @@ export interface ApiContext {
   hub: WatchHub;
   now(): Date;
   maxBodyBytes: number;
+  /** Injected fault: watches end this long after they start (api-faults.ts). */
+  watchLimitMs?: number;
 }

@@ -104,6 +104,8 @@ export function watch(ctx: ApiContext, req: RequestInfo): Response {
     allowBookmarks,
     initial,
     initialEventsEnd: sendInitial === "true",
-    timeoutMs: timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined,
+    timeoutMs: minDefined(timeoutSeconds !== undefined ? timeoutSeconds * 1000 : undefined, ctx.watchLimitMs),
   });
 }
+
+const minDefined = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
