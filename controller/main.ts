@@ -15,6 +15,10 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --vip-host HOST        host CAPI dials for every cluster's VIP (default 127.0.0.1)
   --vip-bind-address A   address the VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod)
   --vip-port-range A-B   VIP ports (default 20000-30000)
+  --vip-request-timeout S  seconds the edge has to answer a request (not a watch) before the VIP
+                         answers 504 (kube-apiserver's --request-timeout; default 60)
+  --vip-max-inflight N   requests (not watches) in flight per cluster before the VIP answers 429 with
+                         Retry-After (kube's max-requests-inflight; default 600)
   --concurrency N        reconciles at once per controller, DevCluster and DevMachine (default 10)
   --qps N                management API requests per second (default 50, 0 = unlimited)
   --metrics-port N       /metrics, /healthz, /readyz (default 8080; 0 = a free port; -1 = off)
@@ -41,6 +45,8 @@ const { values } = parseArgs({
     "vip-host": { type: "string", default: "127.0.0.1" },
     "vip-bind-address": { type: "string" },
     "vip-port-range": { type: "string" },
+    "vip-request-timeout": { type: "string" },
+    "vip-max-inflight": { type: "string" },
     concurrency: { type: "string" },
     qps: { type: "string" },
     "metrics-port": { type: "string" },
@@ -90,6 +96,8 @@ const controller = await startController({
   edgeToken,
   vipHost: values["vip-host"]!,
   vipBindAddress: values["vip-bind-address"],
+  vipRequestTimeoutMs: int("vip-request-timeout", values["vip-request-timeout"], 60, 1) * 1000,
+  vipMaxInflight: int("vip-max-inflight", values["vip-max-inflight"], 600, 1),
   portRange,
   log,
   metrics,

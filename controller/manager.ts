@@ -270,6 +270,10 @@ export interface ControllerOptions {
   vipHost: string;
   /** Address VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod). */
   vipBindAddress?: string;
+  /** See VipManagerOptions: the edge must answer a request within this (ms), else 504. */
+  vipRequestTimeoutMs?: number;
+  /** See VipManagerOptions: requests in flight per cluster beyond this get 429. */
+  vipMaxInflight?: number;
   portRange?: [number, number];
   log: Logger;
   metrics?: Metrics;
@@ -300,6 +304,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     metrics: o.metrics,
     upgradeHandler: createPortForwardHandler({ log: (msg, fields, level = "debug") => pfLog[level](fields ?? {}, msg) }),
     etcdHandler: createEtcdRequestHandler(),
+    requestTimeoutMs: o.vipRequestTimeoutMs,
+    maxInflight: o.vipMaxInflight,
   });
   const manager = new Manager({
     kubeConfig: o.kubeConfig,

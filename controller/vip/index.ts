@@ -30,6 +30,10 @@ export interface VipManagerOptions {
   upgradeHandler?: UpgradeHandler;
   /** Serves HTTP/2 (gRPC) on connections whose SNI is `etcd-<node>` (port-forwarded etcd traffic). */
   etcdHandler?: EtcdRequestHandler;
+  /** Per request (not watch): the edge's answer must start within this, else 504. Default 60 s. */
+  requestTimeoutMs?: number;
+  /** Per cluster: requests (not watches) in flight beyond this get 429 + Retry-After. Default 600. */
+  maxInflight?: number;
 }
 
 export interface VipCluster {
@@ -98,6 +102,8 @@ export class VipManager {
         metrics: this.opts.metrics,
         upgradeHandler: this.opts.upgradeHandler,
         etcdHandler: this.opts.etcdHandler,
+        requestTimeoutMs: this.opts.requestTimeoutMs,
+        maxInflight: this.opts.maxInflight,
       });
       const port = await listener.listen(this.pool, this.opts.bindAddress ?? "127.0.0.1", cluster.port, cluster.exactPort);
       this.listeners.set(key, listener);

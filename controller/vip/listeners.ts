@@ -78,9 +78,17 @@ export type UpgradeHandler = (ctx: UpgradeContext, req: http.IncomingMessage, so
 /** Serves HTTP/2 requests on connections whose SNI is `etcd-<node>` (gRPC from the etcd client via a tunnel). */
 export type EtcdRequestHandler = (ctx: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse) => void;
 
+/** kube-apiserver's defaults: --request-timeout 1m, --max-requests-inflight 400 (+200 mutating). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
+export const DEFAULT_MAX_INFLIGHT = 600;
+
 export interface ListenerDeps {
   edge: EdgeTarget;
   logger: Logger;
+  /** Requests (not watches) the edge must answer within, else 504 (kube-apiserver's --request-timeout). */
+  requestTimeoutMs?: number;
+  /** Requests (not watches) in flight per cluster beyond which a new one gets 429 (kube's --max-requests-inflight). */
+  maxInflight?: number;
   metrics?: Metrics;
   upgradeHandler?: UpgradeHandler;
   etcdHandler?: EtcdRequestHandler;
@@ -115,6 +123,8 @@ export class ClusterListener {
   private current: ClusterTlsContexts;
   private readonly sockets = new Set<Duplex>();
   private closed?: Promise<void>;
+  /** Requests (not watches) being proxied now, for the maxInflight bound. */
+  private inflight = 0;
 
   constructor(
     cluster: { namespace: string; name: string; ca?: CertKeyPair; etcdCa?: CertKeyPair },
@@ -229,12 +239,20 @@ export class ClusterListener {
     }
     if (!id.authorized) return reply(401, "Unauthorized", "Unauthorized");
     if (!safeRequestPath(req.url)) return reply(400, "BadRequest", `invalid request path ${JSON.stringify(req.url)}`);
+    const watch = verb === "watch";
+    if (!watch && this.inflight >= (this.deps.maxInflight ?? DEFAULT_MAX_INFLIGHT)) {
+      // As kube-apiserver's max-in-flight filter answers: the client backs off for Retry-After and retries.
+      res.setHeader("retry-after", "1");
+      return reply(429, "TooManyRequests", "Too many requests, please try again later.");
+    }
+    if (!watch) this.inflight++;
     proxyToEdge(this.deps.edge, this.ctx.clusterPath, req, res, { user: id.user ?? "", groups: id.groups }, (code, err) => {
+      if (!watch) this.inflight--;
       this.record(verb, code, started);
       const ms = Math.round((performance.now() - started) * 10) / 10;
       if (err || code >= 500) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err?.message }, "vip request failed");
       else log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, http: req.httpVersion, ua: req.headers["user-agent"] }, "vip request");
-    }, { watch: verb === "watch" });
+    }, { watch, timeoutMs: this.deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS });
   }
 
   private onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {

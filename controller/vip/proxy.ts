@@ -146,7 +146,7 @@ export function proxyToEdge(
   res: VipResponse,
   who: ProxyIdentity,
   done: (code: number, err?: Error) => void,
-  opts: { watch?: boolean } = {},
+  opts: { watch?: boolean; timeoutMs?: number } = {},
 ): void {
   let finished = false;
   const finish = (code: number, err?: Error) => {
@@ -173,7 +173,23 @@ export function proxyToEdge(
     agent: edge.agent,
   });
 
+  // kube-apiserver's --request-timeout: a request (not a watch) that the edge has not answered in time
+  // gets a 504 Status, so a slow or stuck edge never leaves CAPI's clients hanging; the edge may still
+  // complete it, as kube-apiserver may ("may still be processing the request").
+  const timer =
+    opts.timeoutMs && !opts.watch
+      ? setTimeout(() => {
+          if (res.headersSent || finished) return;
+          upstream.destroy();
+          sendStatus(res, 504, "Timeout", `the server was unable to return a response in the time allotted (${opts.timeoutMs! / 1000}s), but may still be processing the request`);
+          finish(504, new Error("edge request timed out"));
+        }, opts.timeoutMs)
+      : undefined;
+  upstream.on("close", () => clearTimeout(timer));
+
   upstream.on("response", (up) => {
+    clearTimeout(timer);
+    if (finished) return up.resume();
     const code = up.statusCode ?? 502;
     res.writeHead(code, filterHeaders(up.headers, DROP_RESPONSE));
     // Send the headers now: a watch client waits for them before it counts the watch as established.
@@ -190,6 +206,7 @@ export function proxyToEdge(
   });
 
   upstream.on("error", (err) => {
+    if (finished) return; // e.g. destroyed by the timeout, which already answered
     if (res.headersSent) {
       res.destroy();
       finish(res.statusCode, err);

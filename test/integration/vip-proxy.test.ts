@@ -359,6 +359,40 @@ describe("VIP with real clients", () => {
     }
   });
 
+  it("a slow edge: 504 Status after the request timeout, 429 with Retry-After beyond the in-flight bound, watches untouched", async () => {
+    const faults = (body: unknown) =>
+      fetch(`${edge.url}/admin/clusters/${NS}/b/faults`, { method: body ? "PUT" : "DELETE", headers: { authorization: `Bearer ${edge.token}` }, body: body ? JSON.stringify(body) : undefined });
+    const slow = new VipManager({ edgeUrl: edge.url, edgeToken: edge.token, host: "127.0.0.1", logger, requestTimeoutMs: 1_000, maxInflight: 2 });
+    try {
+      const ep = await slow.open({ namespace: NS, name: "b", ca: cas.b });
+      const adminB = await issueCert(cas.b, { commonName: "b-admin", organization: ["system:masters"], usage: "client" });
+      const opts = { ca: cas.b.certPem, cert: adminB };
+      expect((await faults({ latency: [{ verbs: ["get", "list"], ms: 4_000 }] })).status).toBe(200);
+      const answers = await Promise.all([1, 2, 3, 4].map(() => get(ep.port, "/api/v1/namespaces/default/configmaps", opts)));
+      const byCode = answers.map((a) => a.status).sort();
+      expect(byCode).toEqual([429, 429, 504, 504]);
+      for (const a of answers) expect(JSON.parse(a.body)).toMatchObject({ kind: "Status", code: a.status, reason: a.status === 429 ? "TooManyRequests" : "Timeout" });
+      expect(answers.find((a) => a.status === 429)!.headers["retry-after"]).toBe("1");
+      // A watch is not a request with a deadline: it stays open past the timeout.
+      const watchOpen = await new Promise<number>((resolve, reject) => {
+        const w = https.get({ host: "127.0.0.1", port: ep.port, path: "/api/v1/namespaces/default/configmaps?watch=true", ca: cas.b.certPem, cert: adminB.certPem, key: adminB.keyPem, agent: false }, (res) => {
+          const t = setTimeout(() => {
+            w.destroy();
+            resolve(res.statusCode ?? 0);
+          }, 2_000);
+          res.on("end", () => clearTimeout(t));
+        });
+        w.on("error", (e) => (e.message.includes("socket hang up") ? undefined : reject(e)));
+      });
+      expect(watchOpen).toBe(200);
+      expect((await faults(undefined)).status).toBe(200);
+      expect((await get(ep.port, "/api/v1/namespaces/default/configmaps", opts)).status).toBe(200);
+    } finally {
+      await faults(undefined);
+      await slow.closeAll();
+    }
+  });
+
   it("re-enters the TLS mux for tunnelled bytes: SNI etcd-<node> gets an etcd-CA cert", async () => {
     // A loopback TCP pair stands in for a port-forward data stream.
     const pair = await new Promise<[net.Socket, net.Socket]>((resolve) => {
