@@ -3,13 +3,20 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { REQUEST_DURATION_BUCKETS } from "../edge-contract/kube-request.js";
+
+/** Labels of the VIP's request metrics: kube-apiserver's, plus the cluster (`<namespace>/<name>`). */
+export type RequestLabels = "cluster" | "verb" | "group" | "resource" | "subresource";
 
 export interface Metrics {
   registry: Registry;
   reconcileTotal: Counter<"controller" | "result">;
   reconcileDuration: Histogram<"controller">;
-  vipRequestsTotal: Counter<"cluster" | "verb" | "code">;
-  vipRequestDuration: Histogram<"cluster" | "verb">;
+  /** kube-apiserver's names, per cluster, for what the VIPs serve (see README "Metrics"). */
+  apiRequests: Counter<RequestLabels | "code">;
+  apiRequestDuration: Histogram<RequestLabels>;
+  apiInflight: Gauge<"cluster" | "request_kind">;
+  apiLongRunning: Gauge<RequestLabels>;
   vipsOpen: Gauge;
 }
 
@@ -32,17 +39,29 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
     }),
-    vipRequestsTotal: new Counter({
-      name: "capim_vip_requests_total",
-      help: "Requests served by the cluster VIPs, by cluster (<namespace>/<name>), Kubernetes verb and HTTP code.",
-      labelNames: ["cluster", "verb", "code"] as const,
+    apiRequests: new Counter({
+      name: "apiserver_request_total",
+      help: "Requests served by the cluster VIPs (kube-apiserver's metric, per cluster), by verb, group, resource, subresource and HTTP code.",
+      labelNames: ["cluster", "verb", "group", "resource", "subresource", "code"] as const,
       registers,
     }),
-    vipRequestDuration: new Histogram({
-      name: "capim_vip_request_duration_seconds",
-      help: "VIP request duration until the response ends (a watch counts its whole life).",
-      labelNames: ["cluster", "verb"] as const,
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300],
+    apiRequestDuration: new Histogram({
+      name: "apiserver_request_duration_seconds",
+      help: "Response latency of the cluster VIPs' requests (watches and upgrades excluded), as kube-apiserver's.",
+      labelNames: ["cluster", "verb", "group", "resource", "subresource"] as const,
+      buckets: REQUEST_DURATION_BUCKETS,
+      registers,
+    }),
+    apiInflight: new Gauge({
+      name: "apiserver_current_inflight_requests",
+      help: "Requests in flight on each cluster's VIP (watches excluded), by request_kind (readOnly or mutating).",
+      labelNames: ["cluster", "request_kind"] as const,
+      registers,
+    }),
+    apiLongRunning: new Gauge({
+      name: "apiserver_longrunning_requests",
+      help: "Open watches and upgraded connections (port-forward) on each cluster's VIP.",
+      labelNames: ["cluster", "verb", "group", "resource", "subresource"] as const,
       registers,
     }),
     vipsOpen: new Gauge({ name: "capim_vips_open", help: "Cluster VIP listeners currently open.", registers }),

@@ -213,6 +213,11 @@ export class WorkloadCluster extends DurableObject<Env> {
     return this.reply(id, {}, () => ({ status: 200, body: this.machines!.setEtcdFaults(body) }));
   }
 
+  /** kube-apiserver's request metrics of this cluster (Prometheus text; counters start at the DO's start). */
+  async requestMetrics(id: ClusterId): Promise<AdminReply<string>> {
+    return this.reply(id, {}, () => ({ status: 200, body: this.api!.metricsText(`${this.info!.namespace}/${this.info!.name}`) }));
+  }
+
   async apiFaults(id: ClusterId): Promise<AdminReply<ApiFaultsJson>> {
     return this.reply(id, {}, () => ({ status: 200, body: this.api!.faults ?? {} }));
   }

@@ -11,6 +11,7 @@
 //   GET    /admin/clusters/:ns/:name/etcd                -> etcd state; GET|PUT .../etcd/faults;
 //   POST   /admin/clusters/:ns/:name/etcd/move-leader {targetId}, .../etcd/remove-member {id}
 //   GET|PUT|DELETE /admin/clusters/:ns/:name/faults  -> injected API faults (latency, errors, watch drops)
+//   GET    /admin/clusters/:ns/:name/metrics         -> kube-apiserver's request metrics (Prometheus text)
 // Tenant limits (worker/limits.ts): 429 when maxClusters is reached, 422 for a TTL above maxTtlSeconds.
 // Every route calls one typed RPC method of the cluster's DO (see durable-objects/workload-cluster.ts);
 // the DO has no URL for any of this, so only a tenant token that passed this router reaches it.
@@ -223,15 +224,24 @@ admin.put("/clusters/:ns/:name/etcd/faults", call({ body: true }, (stub, ref, _m
 admin.post("/clusters/:ns/:name/etcd/move-leader", call({ body: true }, (stub, ref, _m, body) => stub.moveEtcdLeader(ref, body)));
 admin.post("/clusters/:ns/:name/etcd/remove-member", call({ body: true }, (stub, ref, _m, body) => stub.removeEtcdMember(ref, body)));
 
+// kube-apiserver's request metrics of one cluster, in Prometheus text.
+admin.get("/clusters/:ns/:name/metrics", async (c) => {
+  const ref = clusterRef(c);
+  if (ref instanceof Response) return ref;
+  const reply = await clusterStub(c, ref).requestMetrics(ref);
+  if (reply.status !== 200) return send(reply);
+  return new Response(reply.body as string, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+});
+
 // Faults injected into the cluster's Kubernetes API (durable-objects/apiserver/api-faults.ts).
 admin.get("/clusters/:ns/:name/faults", call({}, (stub, ref) => stub.apiFaults(ref)));
 admin.put("/clusters/:ns/:name/faults", call({ body: true }, (stub, ref, _m, body) => stub.setApiFaults(ref, body)));
 admin.delete("/clusters/:ns/:name/faults", call({}, (stub, ref) => stub.clearApiFaults(ref)));
 
 // A known admin path with a method it does not serve: 405; any other path below machines/etcd: 404.
-const KNOWN_SUBPATHS = /^\/admin\/clusters\/[^/]+\/[^/]+\/(faults|machines(\/[^/]+)?|etcd(\/(faults|move-leader|remove-member))?)$/;
-admin.all("/clusters/:ns/:name/:area{machines|etcd|faults}/*", (c) => unserved(c));
-admin.all("/clusters/:ns/:name/:area{machines|etcd|faults}", (c) => unserved(c));
+const KNOWN_SUBPATHS = /^\/admin\/clusters\/[^/]+\/[^/]+\/(faults|metrics|machines(\/[^/]+)?|etcd(\/(faults|move-leader|remove-member))?)$/;
+admin.all("/clusters/:ns/:name/:area{machines|etcd|faults|metrics}/*", (c) => unserved(c));
+admin.all("/clusters/:ns/:name/:area{machines|etcd|faults|metrics}", (c) => unserved(c));
 
 function unserved(c: Context<HonoEnv>): Response {
   if (KNOWN_SUBPATHS.test(new URL(c.req.url).pathname)) {

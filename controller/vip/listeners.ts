@@ -17,7 +17,8 @@ import type { Logger } from "pino";
 import type { CertKeyPair } from "../pki/ca.js";
 import type { Metrics } from "../metrics.js";
 import type { ClusterTlsContexts } from "./tls.js";
-import { kubeVerb, proxyToEdge, safeRequestPath, sendStatus, writeStatusToSocket, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
+import { kubeRequest, metricVerb, type KubeRequest } from "../../edge-contract/kube-request.js";
+import { proxyToEdge, safeRequestPath, sendStatus, writeStatusToSocket, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
 import type { PortPool } from "./ports.js";
 
 /** Who is on the other end of a TLS connection, decided once at handshake time. */
@@ -214,21 +215,28 @@ export class ClusterListener {
     return this.port;
   }
 
-  private record(verb: string, code: number | string, started: number) {
+  /** kube-apiserver's request metrics for one finished request (the duration only for short ones). */
+  private record(r: KubeRequest, code: number | string, started: number) {
     const m = this.deps.metrics;
     if (!m) return;
-    m.vipRequestsTotal.inc({ cluster: this.label, verb, code: String(code) });
-    m.vipRequestDuration.observe({ cluster: this.label, verb }, (performance.now() - started) / 1000);
+    const labels = this.labels(r);
+    m.apiRequests.inc({ ...labels, code: String(code) });
+    if (r.verb !== "watch" && r.verb !== "connect") m.apiRequestDuration.observe(labels, (performance.now() - started) / 1000);
+  }
+
+  private labels(r: KubeRequest) {
+    return { cluster: this.label, verb: metricVerb(r.verb), group: r.group, resource: r.resource, subresource: r.subresource };
   }
 
   private onRequest(req: VipRequest, res: VipResponse): void {
     const started = performance.now();
     const id = connectionIdentity(req.socket);
-    const verb = kubeVerb(req.method ?? "GET", req.url ?? "/");
+    const kreq = kubeRequest(req.method ?? "GET", req.url ?? "/");
+    const verb = kreq.verb;
     const log = this.deps.logger;
     const reply = (code: number, reason: string, message: string) => {
       sendStatus(res, code, reason, message);
-      this.record(verb, code, started);
+      this.record(kreq, code, started);
       log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id?.user, err: id?.error }, "vip request refused");
     };
     if (!id) return reply(500, "InternalError", "connection identity missing");
@@ -245,10 +253,18 @@ export class ClusterListener {
       res.setHeader("retry-after", "1");
       return reply(429, "TooManyRequests", "Too many requests, please try again later.");
     }
-    if (!watch) this.inflight++;
+    const m = this.deps.metrics;
+    const kind = { cluster: this.label, request_kind: verb === "get" || verb === "list" ? "readOnly" : "mutating" };
+    if (!watch) {
+      this.inflight++;
+      m?.apiInflight.inc(kind);
+    } else m?.apiLongRunning.inc(this.labels(kreq));
     proxyToEdge(this.deps.edge, this.ctx.clusterPath, req, res, { user: id.user ?? "", groups: id.groups }, (code, err) => {
-      if (!watch) this.inflight--;
-      this.record(verb, code, started);
+      if (!watch) {
+        this.inflight--;
+        m?.apiInflight.dec(kind);
+      } else m?.apiLongRunning.dec(this.labels(kreq));
+      this.record(kreq, code, started);
       const ms = Math.round((performance.now() - started) * 10) / 10;
       if (err || code >= 500) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err?.message }, "vip request failed");
       else log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, http: req.httpVersion, ua: req.headers["user-agent"] }, "vip request");
@@ -259,16 +275,21 @@ export class ClusterListener {
     const started = performance.now();
     const id = connectionIdentity(socket);
     const log = this.deps.logger;
+    const kreq = { ...kubeRequest(req.method ?? "GET", req.url ?? "/"), verb: "connect" };
     const refuse = (code: number, reason: string, message: string) => {
       rejectUpgrade(socket, code, reason, message);
-      this.record("connect", code, started);
+      this.record(kreq, code, started);
       log.debug({ cluster: this.label, url: req.url, upgrade: req.headers.upgrade, code, user: id?.user }, "upgrade refused");
     };
     if (!id?.authorized) return refuse(401, "Unauthorized", "Unauthorized");
     if (!safeRequestPath(req.url)) return refuse(400, "BadRequest", `invalid request path ${JSON.stringify(req.url)}`);
     const handler = this.deps.upgradeHandler;
     if (!handler) return refuse(400, "BadRequest", `upgrade to ${req.headers.upgrade ?? "?"} is not supported`);
-    this.record("connect", "upgrade", started);
+    // kube counts an upgraded connection once, with 101, and as long-running while it is open.
+    this.record(kreq, 101, started);
+    const m = this.deps.metrics;
+    m?.apiLongRunning.inc(this.labels(kreq));
+    socket.once("close", () => m?.apiLongRunning.dec(this.labels(kreq)));
     Promise.resolve()
       .then(() => handler({ ...this.ctx, identity: id }, req, socket, head))
       .catch((err: Error) => {

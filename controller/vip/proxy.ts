@@ -6,6 +6,7 @@ import https from "node:https";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import { statusBody as contractStatusBody } from "../../edge-contract/status.js";
+import { kubeRequest } from "../../edge-contract/kube-request.js";
 
 export type VipRequest = http.IncomingMessage | Http2ServerRequest;
 export type VipResponse = http.ServerResponse | Http2ServerResponse;
@@ -99,35 +100,7 @@ export function safeRequestPath(url: string | undefined): string | undefined {
 
 /** The Kubernetes verb of a request (get, list, watch, create, update, patch, delete, deletecollection). */
 export function kubeVerb(method: string, url: string): string {
-  const [path, query = ""] = url.split("?");
-  const m = method.toUpperCase();
-  const params = new URLSearchParams(query);
-  const segs = path.split("/").filter(Boolean);
-  let rest: string[] | undefined;
-  if (segs[0] === "api" && segs.length >= 2) rest = segs.slice(2);
-  else if (segs[0] === "apis" && segs.length >= 3) rest = segs.slice(3);
-  if (rest?.[0] === "watch") {
-    return "watch";
-  }
-  if (m === "GET" && (params.get("watch") === "true" || params.get("watch") === "1")) return "watch";
-  if (rest && rest.length > 0) {
-    if (rest[0] === "namespaces" && rest.length >= 3) rest = rest.slice(2);
-    const collection = rest.length === 1;
-    switch (m) {
-      case "GET":
-      case "HEAD":
-        return collection ? "list" : "get";
-      case "POST":
-        return "create";
-      case "PUT":
-        return "update";
-      case "PATCH":
-        return "patch";
-      case "DELETE":
-        return collection ? "deletecollection" : "delete";
-    }
-  }
-  return m === "GET" || m === "HEAD" ? "get" : m.toLowerCase();
+  return kubeRequest(method, url).verb;
 }
 
 export interface ProxyIdentity {

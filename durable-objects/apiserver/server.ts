@@ -12,6 +12,8 @@ import { ObjectStore } from "./store.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
 import { WatchHub } from "./watch.js";
 import { FaultInjector, type ApiFaultsJson } from "./api-faults.js";
+import { RequestMetrics } from "./request-metrics.js";
+import { kubeRequest } from "../../edge-contract/kube-request.js";
 import type { ApiContext } from "./handlers/context.js";
 import { deleteCollection, deleteObject, evict } from "./handlers/delete.js";
 import { get, list, watch } from "./handlers/read.js";
@@ -29,6 +31,7 @@ export class ApiServer {
   private readonly gitVersion: string;
   private readonly ctx: ApiContext;
   private faultInjector: FaultInjector | undefined;
+  private readonly metrics = new RequestMetrics();
 
   constructor(private readonly opts: ApiServerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -122,15 +125,31 @@ export class ApiServer {
   // HTTP
 
   async handle(request: Request): Promise<Response> {
+    const started = Date.now();
+    const q = request.url.indexOf("/", request.url.indexOf("//") + 2);
+    const info = kubeRequest(request.method, q < 0 ? "/" : request.url.slice(q));
+    const end = info.verb === "watch" ? undefined : this.metrics.begin(info);
+    let res: Response;
     try {
-      return await this.route(request);
+      res = await this.route(request);
     } catch (e) {
-      if (e instanceof ApiError) return errorResponse(e);
-      // Never leak a stack to the client; all checks ran before any commit, so state is unchanged.
-      // The operator still needs to see it: a 500 is a bug here.
-      (this.opts.onInternalError ?? ((err) => console.error("apiserver: internal error", err)))(e);
-      return errorResponse(errors.internal());
+      if (e instanceof ApiError) res = errorResponse(e);
+      else {
+        // Never leak a stack to the client; all checks ran before any commit, so state is unchanged.
+        // The operator still needs to see it: a 500 is a bug here.
+        (this.opts.onInternalError ?? ((err) => console.error("apiserver: internal error", err)))(e);
+        res = errorResponse(errors.internal());
+      }
+    } finally {
+      end?.();
     }
+    this.metrics.record(info, res.status, (Date.now() - started) / 1000);
+    return res;
+  }
+
+  /** kube-apiserver's request metrics of this cluster, in Prometheus text (`cluster` labels every series). */
+  metricsText(cluster: string): string {
+    return this.metrics.render(cluster, this.hub.size);
   }
 
   /** Dispatch on the verb; the RequestInfo is worked out once, here, and handed to the handler. */

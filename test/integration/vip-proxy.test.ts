@@ -17,6 +17,7 @@ import { generateCA, issueCert, kubeconfigFor, type CertKeyPair } from "../../co
 import { VipManager, type UpgradeHandler } from "../../controller/vip/index.js";
 import { createLogger } from "../../controller/log.js";
 import { createMetrics, startMetricsServer, type Metrics } from "../../controller/metrics.js";
+import { parseMetrics, total } from "../helpers/prometheus.js";
 
 const NS = "vip-test";
 const kubectl = kubectlPath("1.32");
@@ -210,8 +211,9 @@ describe("VIP with real clients", () => {
     // The client-node watch was forwarded as HTTP/1.1 and counted as a watch.
     const cn = logs.filter((l) => l.msg === "vip request" && l.http === "1.1" && /configmaps\?.*watch=true/.test(l.url ?? ""));
     expect(cn.length).toBeGreaterThan(0);
-    const text = await metrics.registry.getSingleMetricAsString("capim_vip_requests_total");
-    expect(text).toMatch(new RegExp(`capim_vip_requests_total\\{cluster="${NS}/a",verb="create",code="201"\\} 3`));
+    const families = parseMetrics(await metrics.registry.metrics());
+    expect(total(families, "apiserver_request_total", { cluster: `${NS}/a`, verb: "POST", resource: "configmaps", code: "201" })).toBe(3);
+    expect(total(families, "apiserver_request_total", { cluster: `${NS}/a`, verb: "WATCH", resource: "configmaps" })).toBeGreaterThan(0);
   });
 
   it("answers 401 Status without a client certificate (https and kubectl)", async () => {
@@ -436,8 +438,17 @@ describe("VIP with real clients", () => {
   it("serves /metrics, /healthz and /readyz", async () => {
     const m = await startMetricsServer(0, metrics.registry);
     try {
-      const text = await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text();
-      expect(text).toMatch(/capim_vip_request_duration_seconds_bucket\{le="[^"]+",cluster="vip-test\/a",verb="list"\}/);
+      const scrape = async () => parseMetrics(await (await fetch(`http://127.0.0.1:${m.port}/metrics`)).text());
+      const labels = { cluster: `${NS}/a`, verb: "GET", group: "", resource: "configmaps", subresource: "" };
+      const before = await scrape();
+      const opts = { ca: cas.a.certPem, cert: adminA };
+      for (let i = 0; i < 5; i++) expect((await get(eps.a.port, "/api/v1/namespaces/default/configmaps/no-such", opts)).status).toBe(404);
+      const after = await scrape();
+      // kube-apiserver's names and labels, counts matching the requests made.
+      expect(total(after, "apiserver_request_total", { ...labels, code: "404" }) - total(before, "apiserver_request_total", { ...labels, code: "404" })).toBe(5);
+      expect(total(after, "apiserver_current_inflight_requests", { cluster: `${NS}/a` })).toBe(0);
+      // (The parser folds labelled histograms into one sample, so only the family's type is checked here.)
+      expect(after.find((f) => f.name === "apiserver_request_duration_seconds")?.type).toBe("HISTOGRAM");
       expect((await fetch(`http://127.0.0.1:${m.port}/healthz`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${m.port}/readyz`)).status).toBe(200);
     } finally {
