@@ -106,6 +106,7 @@ export class Manager {
       log,
       cache,
       finishedOnEdge: new Set(),
+      appliedFaults: new Map(),
       enqueue: (kind, ns, name, afterMs) => this.enqueue(kind, ns, name, afterMs),
     };
   }

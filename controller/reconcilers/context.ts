@@ -45,6 +45,8 @@ export interface ReconcileContext {
    * DevMachine that is gone leaves it, and one re-created under the name is not finished until it says so.
    */
   finishedOnEdge: Set<string>;
+  /** The api-faults annotation text last applied per cluster (`namespace/name`), see faults.ts. */
+  appliedFaults: Map<string, string>;
   enqueue(kind: ControllerKind, namespace: string, name: string, afterMs?: number): void;
 }
 

@@ -9,6 +9,7 @@ import { isTrue, Reasons, setConditions, Types, type ConditionInput } from "./co
 import type { PemPair, ReconcileContext, Result } from "./context.js";
 import { CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
+import { syncApiFaults, vipOutageUntil } from "./faults.js";
 
 export const CLUSTER_FINALIZER = "dockercluster.infrastructure.cluster.x-k8s.io";
 export const LISTENER_ANNOTATION = "inmemorycluster.infrastructure.cluster.x-k8s.io/listener";
@@ -101,6 +102,8 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
 
   dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
   const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName);
+  const faultError = await syncApiFaults(ctx, dc, ns, clusterName, ctx.appliedFaults);
+  if (faultError) ctx.log.warn({ cluster: `${ns}/${clusterName}`, err: faultError }, "API faults not applied");
 
   // CAPI's order: the endpoint first, then KCP creates `<cluster>-ca` and
   // `<cluster>-etcd`. The VIP opens without them and picks each up when its Secret appears (the Secret
@@ -110,8 +113,10 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
 
   const recorded = dc.spec.controlPlaneEndpoint as { host?: string; port?: number } | undefined;
   let endpoint = recorded?.host && recorded?.port ? { host: recorded.host, port: recorded.port } : undefined;
+  // An outage darkens a published endpoint; a cluster without one yet gets its endpoint first.
+  const outageUntil = endpoint ? vipOutageUntil(dc) : undefined;
   const open = ctx.vip.isOpen(ns, clusterName);
-  const wanted = !endpoint || vipWanted(await edgeMachines());
+  const wanted = !outageUntil && (!endpoint || vipWanted(await edgeMachines()));
   if (wanted) {
     try {
       // Cheap when open with the same CAs; swaps TLS contexts in place when a CA appeared or changed.
@@ -154,6 +159,8 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
     ],
     true,
   );
+  // An outage ends by itself: come back when it is over to reopen the VIP on its port.
+  if (outageUntil) return { requeueAfterMs: Math.max(0, outageUntil - Date.now()) + 10 };
   // The Secret informer only sees CAPI's labelled Secrets: look again later for CAs created without the label.
   return ca && etcdCa ? {} : { requeueAfterMs: SECRET_RETRY_MS };
 }
@@ -162,6 +169,7 @@ async function reconcileDelete(ctx: ReconcileContext, dc: KubeObject, clusterNam
   const ns = dc.metadata.namespace!;
   if (!dc.metadata.finalizers?.includes(CLUSTER_FINALIZER)) return {};
   if (clusterName) {
+    ctx.appliedFaults.delete(`${ns}/${clusterName}`);
     await ctx.vip.close(ns, clusterName);
     await ctx.edge.deleteCluster(ns, clusterName);
   }

@@ -104,7 +104,7 @@ describe("real Cluster API v1.14.2 against capim-edge", () => {
     await plane?.stop();
     if (process.env.CAPIM_CAPI_TIMINGS) writeFileSync(process.env.CAPIM_CAPI_TIMINGS, JSON.stringify(timings, null, 2));
     // Keep the logs of a failed run for a look; a passing one cleans up.
-    if (dir && timings.length >= 9) rmSync(dir, { recursive: true, force: true });
+    if (dir && timings.length >= 10) rmSync(dir, { recursive: true, force: true });
     else if (dir) console.log(`real-capi: logs kept in ${dir}`);
   }, 120_000);
 
@@ -138,6 +138,21 @@ describe("real Cluster API v1.14.2 against capim-edge", () => {
     await timed("KCP 1 -> 3", async () => {
       await kubectl(plane.kubeconfig, ["-n", NS, "patch", "kubeadmcontrolplanes.controlplane.cluster.x-k8s.io", `${C}-control-plane`, "--type=merge", "-p", '{"spec":{"replicas":3}}']);
       await until("3 control planes", () => settled(C, true, 3, FROM));
+    });
+  });
+
+  it("a VIP outage (DevCluster annotation): CAPI's ClusterCache sees the cluster unreachable, then connected again", async () => {
+    await timed("VIP outage seen and recovered", async () => {
+      const port = (await getJson(["-n", NS, "get", "devclusters", C])).spec.controlPlaneEndpoint.port as number;
+      // Longer than core CAPI's --remote-connection-grace-period (50 s) plus a probe interval (10 s).
+      const until80s = new Date(Date.now() + 80_000).toISOString();
+      await kubectl(plane.kubeconfig, ["-n", NS, "annotate", "--overwrite", "devclusters", C, `capim-edge.dev/vip-outage-until=${until80s}`]);
+      await until("the VIP refusing connections", () => refused(port), 30_000);
+      const probe = async () => cond(await getJson(["-n", NS, "get", "clusters.cluster.x-k8s.io", C]), "RemoteConnectionProbe")?.status;
+      await until("RemoteConnectionProbe False", async () => (await probe()) === "False", 180_000);
+      await until("RemoteConnectionProbe True again", async () => (await probe()) === "True", 300_000);
+      await until("Cluster Available again", () => available(C), 300_000);
+      expect(await refused(port)).toBe(false);
     });
   });
 

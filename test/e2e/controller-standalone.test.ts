@@ -382,4 +382,24 @@ describe("standalone controller process", () => {
     await until(async () => (await edgeGet(`/clusters/${NS}/vip/api/v1/nodes/vip-cp-2`)).status === 200, "vip-cp-2's Node back on the edge");
     await until(() => tlsOpen(), `VIP open on ${port} again`);
   });
+
+  it("applies the DevCluster's fault annotations: API faults on the edge, and a VIP outage that ends on the same port", async () => {
+    const annotate = (annotations: Record<string, string | null>) =>
+      custom.patchNamespacedCustomObject(
+        { group: GROUP, version: "v1beta2", namespace: NS, plural: "devclusters", name: "vip", body: { metadata: { annotations } } },
+        k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.MergePatch),
+      );
+    const edgeFaults = async () => (await fetch(`${edge.url}/admin/clusters/${NS}/vip/faults`, { headers: { authorization: `Bearer ${edge.token}` } })).json();
+    const faults = { errors: [{ verbs: ["get"], resources: ["pods"], rate: 1, code: 503 }] };
+    await annotate({ "capim-edge.dev/api-faults": JSON.stringify(faults) });
+    await until(async () => JSON.stringify(await edgeFaults()) === JSON.stringify(faults), "the annotation's faults on the edge");
+    await annotate({ "capim-edge.dev/api-faults": null });
+    await until(async () => JSON.stringify(await edgeFaults()) === "{}", "faults cleared with the annotation");
+
+    await until(() => tlsOpen(), "VIP open before the outage");
+    await annotate({ "capim-edge.dev/vip-outage-until": new Date(Date.now() + 4_000).toISOString() });
+    await until(async () => !(await tlsOpen()), "the VIP refusing connections during the outage");
+    await until(() => tlsOpen(), "the VIP back after the outage", 60_000);
+    expect((await get("devclusters", "vip")).spec.controlPlaneEndpoint.port).toBe(port);
+  });
 });
