@@ -116,6 +116,8 @@ export interface EtcdStateJson {
     alarms: Array<{ memberId: string; memberName: string; alarm: EtcdAlarmType }>;
     noLeader: boolean;
     unresponsive: string[];
+    /** Added to every etcd RPC, in ms. */
+    latencyMs?: number;
   };
 }
 

@@ -25,6 +25,8 @@ export interface EtcdFaults {
   noLeader: boolean;
   /** Member names that do not answer (the bridge makes their RPCs time out). */
   unresponsive: string[];
+  /** Added to every etcd RPC by the bridge, in ms (absent: none). */
+  latencyMs?: number;
 }
 
 export interface EtcdMeta {
@@ -144,6 +146,7 @@ export class EtcdMembers {
         alarms: meta.faults.alarms.map((a) => ({ ...a, memberName: names.get(a.memberId) ?? "" })),
         noLeader: meta.faults.noLeader,
         unresponsive: [...meta.faults.unresponsive],
+        ...(meta.faults.latencyMs ? { latencyMs: meta.faults.latencyMs } : {}),
       },
     };
   }
@@ -265,6 +268,12 @@ export class EtcdMembers {
         if (!live.some((m) => m.name === name)) throw invalid(`unresponsive: member "${name}" not found`);
         if (!faults.unresponsive.includes(name)) faults.unresponsive.push(name);
       }
+    }
+    if (b.latencyMs !== undefined && b.latencyMs !== null) {
+      if (typeof b.latencyMs !== "number" || !Number.isFinite(b.latencyMs) || b.latencyMs < 0 || b.latencyMs > 60_000) {
+        throw new ApiError(400, "BadRequest", "latencyMs: must be a number of milliseconds from 0 to 60000");
+      }
+      if (b.latencyMs > 0) faults.latencyMs = b.latencyMs;
     }
     const meta = this.meta();
     meta.faults = faults;

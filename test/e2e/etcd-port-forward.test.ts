@@ -255,6 +255,26 @@ describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real s
     expect((await etcdctl(c, [ep(nodes[0])], ["endpoint", "status"])).code).toBe(0);
   });
 
+  it("injected etcd latency: etcdctl endpoint health takes what was set (within 20%), then returns to normal", async () => {
+    const took = async () => {
+      const r = await etcdctl(c, [ep(nodes[0])], ["endpoint", "health", "-w", "json"]);
+      expect(r.code, r.stderr).toBe(0);
+      const [row] = JSON.parse(r.stdout) as Array<{ health: boolean; took: string }>;
+      expect(row.health).toBe(true);
+      // Go's time.Duration text: "412.3ms", "1.02s", "950µs".
+      const m = /^([\d.]+)(ms|s|µs|us)$/.exec(row.took)!;
+      return Number(m[1]) * ({ s: 1000, ms: 1, µs: 0.001, us: 0.001 } as Record<string, number>)[m[2]];
+    };
+    const base = await took();
+    await setFaults(edge, CLUSTER, { latencyMs: 500 });
+    expect((await etcdState(edge, CLUSTER)).faults.latencyMs).toBe(500);
+    const added = (await took()) - base;
+    expect(added).toBeGreaterThan(400);
+    expect(added).toBeLessThan(600);
+    await setFaults(edge, CLUSTER, {});
+    expect(await took()).toBeLessThan(base + 250);
+  });
+
   it("move-leader: etcdctl finds the leader among the tunnels and moves leadership; the raft term grows", async () => {
     const before = await etcdState(edge, CLUSTER);
     const target = before.members.find((m) => m.id !== before.leaderId)!;

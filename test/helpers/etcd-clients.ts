@@ -120,7 +120,7 @@ export interface AdminEtcdState {
   version: string;
   members: { id: string; name: string; removed: boolean }[];
   removedMembers: { id: string; name: string }[];
-  faults: { alarms: { memberId: string; memberName: string; alarm: string }[]; noLeader: boolean; unresponsive: string[] };
+  faults: { alarms: { memberId: string; memberName: string; alarm: string }[]; noLeader: boolean; unresponsive: string[]; latencyMs?: number };
 }
 
 async function adminCall(edge: EdgeAdmin, c: { namespace: string; name: string }, suffix: string, init: RequestInit = {}): Promise<AdminEtcdState> {
@@ -142,7 +142,7 @@ export function etcdState(edge: EdgeAdmin, c: { namespace: string; name: string 
 export function setFaults(
   edge: EdgeAdmin,
   c: { namespace: string; name: string },
-  faults: { alarms?: { memberName?: string; memberId?: string; alarm: string }[]; noLeader?: boolean; unresponsive?: string[] },
+  faults: { alarms?: { memberName?: string; memberId?: string; alarm: string }[]; noLeader?: boolean; unresponsive?: string[]; latencyMs?: number },
 ): Promise<AdminEtcdState> {
   return adminCall(edge, c, "/faults", { method: "PUT", body: JSON.stringify(faults) });
 }

@@ -55,6 +55,7 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
     // A removed member shuts itself down; one that never joined is not serving either.
     if (!me || me.removed) throw ETCD_ERRORS.stopped;
     if (state.faults.unresponsive.includes(opts.memberName)) await hang(call.signal, cap);
+    if (state.faults.latencyMs) await delay(call.signal, state.faults.latencyMs);
     return { state, me };
   }
 
@@ -164,6 +165,22 @@ async function edge<T>(fn: () => Promise<T>, map?: (e: EdgeError) => GrpcError |
 }
 
 /** Never answer: wait for the client to go away (or the cap), like a hung etcd process. */
+/** The injected etcd latency: waits `ms`, or fails as the client's deadline when it gives up first. */
+function delay(signal: AbortSignal, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal.reason instanceof GrpcError ? signal.reason : new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded"));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    if (signal.aborted) return abort();
+    signal.addEventListener("abort", abort, { once: true });
+  });
+}
+
 function hang(signal: AbortSignal, capMs: number): Promise<never> {
   return new Promise((_resolve, reject) => {
     const done = () => {

@@ -25,6 +25,8 @@ export interface EtcdState {
     noLeader: boolean;
     /** Member names whose RPCs never get an answer. */
     unresponsive: string[];
+    /** Added to every RPC, in ms (0: none). */
+    latencyMs: number;
   };
 }
 
@@ -85,6 +87,7 @@ export function parseEtcdState(json: unknown): EtcdState {
         : [],
       noLeader: faults.noLeader === true,
       unresponsive: Array.isArray(faults.unresponsive) ? faults.unresponsive.map(String) : [],
+      latencyMs: typeof faults.latencyMs === "number" && faults.latencyMs > 0 ? Math.min(faults.latencyMs, 60_000) : 0,
     },
   };
 }
