@@ -15,6 +15,16 @@ export { WorkloadCluster, TenantDirectory } from "../durable-objects/index.js";
 
 const app = new Hono<HonoEnv>();
 
+// The request log, at debug level only: one line per request. The path is logged without its query (a
+// token never travels there, but selectors can be long), and the time is what workerd's clock shows,
+// which moves across I/O only: the wait for the Durable Object, not CPU time.
+app.use("*", async (c, next) => {
+  if (c.env.CAPIM_EDGE_LOG_LEVEL !== "debug") return next();
+  const started = Date.now();
+  await next();
+  console.log(`${c.req.method} ${rawPath(c.req.url).slice(0, 512)} ${c.res.status} ${Date.now() - started}ms`);
+});
+
 // Liveness without a token (launchers and load balancers poll it).
 app.get("/healthz", () => new Response("ok", { headers: { "content-type": "text/plain" } }));
 

@@ -108,6 +108,8 @@ export async function startEdge(opts: EdgeOptions = {}): Promise<Edge> {
   const tokens = opts.tokens && Object.keys(opts.tokens).length ? opts.tokens : { [randomBytes(24).toString("hex")]: "default" };
   const bindings: Record<string, string> = { CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   if (opts.maxBody) bindings.CAPIM_EDGE_MAX_BODY = String(opts.maxBody);
+  // LOG_LEVEL=debug turns on the worker's request log (one line per request).
+  bindings.CAPIM_EDGE_LOG_LEVEL = process.env.LOG_LEVEL === "debug" ? "debug" : "info";
   const limits = opts.limits ?? process.env.CAPIM_EDGE_LIMITS;
   if (limits) bindings.CAPIM_EDGE_LIMITS = limits;
   if (opts.stateDir) mkdirSync(opts.stateDir, { recursive: true });
