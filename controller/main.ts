@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { createLogger, parseLogFormat } from "./log.js";
 import { startController } from "./manager.js";
 import { createMetrics, startMetricsServer } from "./metrics.js";
+import { dashboardRoutes } from "./dashboard/index.js";
 import { parsePortRange } from "./vip/ports.js";
 
 const USAGE = `usage: capim-edge controller --edge-url URL [options]
@@ -21,7 +22,7 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
                          Retry-After (kube's max-requests-inflight; default 600)
   --concurrency N        reconciles at once per controller, DevCluster and DevMachine (default 10)
   --qps N                management API requests per second (default 50, 0 = unlimited)
-  --metrics-port N       /metrics, /healthz, /readyz (default 8080; 0 = a free port; -1 = off)
+  --metrics-port N       /metrics, /healthz, /readyz and the /dashboard (default 8080; 0 = a free port; -1 = off)
   --metrics-bind-address A  (default 127.0.0.1)
   --namespace NS         watch one namespace only
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
@@ -107,7 +108,11 @@ const controller = await startController({
 });
 const server =
   metricsPort >= 0
-    ? await startMetricsServer(metricsPort, metrics.registry, { host: values["metrics-bind-address"], ready: () => controller.manager.ready })
+    ? await startMetricsServer(metricsPort, metrics.registry, {
+        host: values["metrics-bind-address"],
+        ready: () => controller.manager.ready,
+        routes: dashboardRoutes(controller, metrics.registry),
+      })
     : undefined;
 log.info({ edgeUrl, metricsPort: server?.port }, "controller running");
 

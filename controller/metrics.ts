@@ -1,6 +1,6 @@
 // Prometheus metrics for the controller: one registry per instance (tests and several controllers in one
 // process must not share global state), and a tiny HTTP server for /metrics and the probes.
-import { createServer } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { REQUEST_DURATION_BUCKETS } from "../edge-contract/kube-request.js";
@@ -68,22 +68,34 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
   };
 }
 
+/** More routes on the same server (the dashboard): resolves true when it answered the request. */
+export type ExtraRoutes = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+
 export interface MetricsServer {
   port: number;
   close(): Promise<void>;
 }
 
 /**
- * Serves /metrics, /healthz and /readyz. `ready` (default: always) decides /readyz, e.g. "caches synced".
+ * Serves /metrics, /healthz and /readyz (and `routes`, e.g. the dashboard). `ready` (default: always) decides /readyz, e.g. "caches synced".
  * Binds 127.0.0.1 unless told otherwise (in a Pod, pass "0.0.0.0").
  */
 export async function startMetricsServer(
   port: number,
   registry: Registry,
-  opts: { host?: string; ready?: () => boolean } = {},
+  opts: { host?: string; ready?: () => boolean; routes?: ExtraRoutes } = {},
 ): Promise<MetricsServer> {
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const path = (req.url ?? "/").split("?")[0];
+    if (opts.routes) {
+      try {
+        if (await opts.routes(req, res)) return;
+      } catch (err) {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`internal error: ${(err as Error).message}`);
+        return;
+      }
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
     } else if (path === "/metrics") {

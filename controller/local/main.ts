@@ -14,7 +14,8 @@ import { createLogger, parseLogFormat } from "../log.js";
 import { Kube } from "../kube.js";
 import { startController } from "../manager.js";
 import { parsePortRange } from "../vip/ports.js";
-import { createMetrics } from "../metrics.js";
+import { createMetrics, startMetricsServer, type MetricsServer } from "../metrics.js";
+import { dashboardRoutes } from "../dashboard/index.js";
 import { Driver, type Progress } from "./driver.js";
 import { startLocalEdges } from "./local-edges.js";
 import { startManagement } from "./management.js";
@@ -31,6 +32,7 @@ const USAGE = `usage: npm start -- [options]
   --concurrency N        controller reconciles at once, per controller (default 10)
   --vip-port-range A-B   ports of the clusters' VIPs and the management API (default 20000-30000);
                          give a second instance on the same host a range of its own
+  --dashboard-port N     the fleet dashboard and /metrics on 127.0.0.1:N (default 0: a free port; -1: off)
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
                          env CAPIM_EDGE_LOG_FORMAT). Logs go to stderr, warn and up unless LOG_LEVEL says otherwise`;
 
@@ -54,6 +56,7 @@ try {
       concurrency: { type: "string", default: "10" },
       "vip-port-range": { type: "string", default: "20000-30000" },
       "log-format": { type: "string" },
+      "dashboard-port": { type: "string", default: "0" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -88,6 +91,8 @@ if (!portRange) {
   console.error(`invalid --vip-port-range ${values["vip-port-range"]} (want A-B, 1 <= A <= B <= 65535)\n${USAGE}`);
   process.exit(2);
 }
+const dashboardPort = Number(values["dashboard-port"]);
+if (!Number.isInteger(dashboardPort) || dashboardPort < -1 || dashboardPort > 65535) usageError(`invalid --dashboard-port ${values["dashboard-port"]} (want a port, 0 for a free one, or -1 for none)`);
 const logFormat = parseLogFormat(values["log-format"]);
 if (!logFormat) usageError(`invalid --log-format ${values["log-format"]} (want text, json or auto)`);
 const stateDir = path.resolve(values["state-dir"]!);
@@ -121,6 +126,7 @@ const edge = edges.edge;
 let driver: Driver | undefined;
 let management: Awaited<ReturnType<typeof startManagement>> | undefined;
 let controller: Awaited<ReturnType<typeof startController>> | undefined;
+let dashboard: MetricsServer | undefined;
 let exiting = false;
 async function shutdown(reason: string, code = 0): Promise<void> {
   if (exiting) return;
@@ -130,6 +136,7 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   edges.stopSupervising();
   setTimeout(() => process.exit(1), 15_000).unref();
   await driver?.stop().catch(() => {});
+  await dashboard?.close().catch(() => {});
   await controller?.stop().catch(() => {});
   await management?.stop().catch(() => {});
   await edges.stop().catch(() => {});
@@ -144,17 +151,22 @@ console.log(`edge ready at ${edge.url} (state in ${stateDir}); https at ${edge.h
 management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log, portRange });
 console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
 
+const metrics = createMetrics();
 controller = await startController({
   kubeConfig: management.directKubeConfig,
   edgeUrl: edge.url,
   edgeToken: token,
   vipHost: "127.0.0.1",
   log,
-  metrics: createMetrics(),
+  metrics,
   concurrency,
   qps: 0,
   portRange,
 });
+if (dashboardPort >= 0) {
+  dashboard = await startMetricsServer(dashboardPort, metrics.registry, { routes: dashboardRoutes(controller, metrics.registry) });
+  console.log(`dashboard at http://127.0.0.1:${dashboard.port}/dashboard (metrics at /metrics)`);
+}
 
 let bar: SingleBar | undefined;
 const tty = process.stderr.isTTY;
