@@ -13,6 +13,7 @@ describe("npm start flags", () => {
     [["--clusters", "0"], /^invalid --clusters 0/],
     [["--vip-port-range", "9-1"], /^invalid --vip-port-range 9-1/],
     [["--no-such-flag"], /^capim-edge: Unknown option '--no-such-flag'/],
+    [["--dashboard-port", "http"], /^capim-edge: invalid --dashboard-port http/],
     [["--log-format", "xml"], /^capim-edge: invalid --log-format xml \(want text, json or auto\)/],
   ])("%j: exit 2 with one line", async (args, message) => {
     const r = await start(args);
