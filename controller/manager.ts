@@ -6,7 +6,7 @@ import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";
 import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
-import type { Metrics } from "./metrics.js";
+import { etcdRpcObserver, type Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
 import { WorkQueue } from "./queue.js";
 import { VipManager } from "./vip/index.js";
@@ -295,6 +295,7 @@ export interface RunningController {
 export async function startController(o: ControllerOptions): Promise<RunningController> {
   const edge = new EdgeClient({ url: o.edgeUrl, token: o.edgeToken });
   const pfLog = o.log.child({ component: "portforward" });
+  const observeEtcd = o.metrics ? etcdRpcObserver(o.metrics) : undefined;
   const vip = new VipManager({
     edgeUrl: o.edgeUrl,
     edgeToken: o.edgeToken,
@@ -303,8 +304,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     portRange: o.portRange,
     logger: o.log.child({ component: "vip" }),
     metrics: o.metrics,
-    upgradeHandler: createPortForwardHandler({ log: (msg, fields, level = "debug") => pfLog[level](fields ?? {}, msg) }),
-    etcdHandler: createEtcdRequestHandler(),
+    upgradeHandler: createPortForwardHandler({ log: (msg, fields, level = "debug") => pfLog[level](fields ?? {}, msg), observeEtcd }),
+    etcdHandler: createEtcdRequestHandler({ observeEtcd }),
     requestTimeoutMs: o.vipRequestTimeoutMs,
     maxInflight: o.vipMaxInflight,
   });

@@ -17,6 +17,9 @@ export interface Metrics {
   apiRequestDuration: Histogram<RequestLabels>;
   apiInflight: Gauge<"cluster" | "request_kind">;
   apiLongRunning: Gauge<RequestLabels>;
+  /** etcd's own gRPC server metric names (go-grpc-prometheus), per cluster, for the etcd bridge. */
+  etcdRpcs: Counter<"cluster" | "grpc_type" | "grpc_service" | "grpc_method" | "grpc_code">;
+  etcdRpcDuration: Histogram<"cluster" | "grpc_type" | "grpc_service" | "grpc_method">;
   vipsOpen: Gauge;
 }
 
@@ -62,6 +65,19 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       name: "apiserver_longrunning_requests",
       help: "Open watches and upgraded connections (port-forward) on each cluster's VIP.",
       labelNames: ["cluster", "verb", "group", "resource", "subresource"] as const,
+      registers,
+    }),
+    etcdRpcs: new Counter({
+      name: "grpc_server_handled_total",
+      help: "etcd RPCs the etcd bridge answered (etcd's metric, per cluster), by service, method and gRPC code.",
+      labelNames: ["cluster", "grpc_type", "grpc_service", "grpc_method", "grpc_code"] as const,
+      registers,
+    }),
+    etcdRpcDuration: new Histogram({
+      name: "grpc_server_handling_seconds",
+      help: "Time the etcd bridge took to answer an RPC (injected latency and hung members included).",
+      labelNames: ["cluster", "grpc_type", "grpc_service", "grpc_method"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
       registers,
     }),
     vipsOpen: new Gauge({ name: "capim_vips_open", help: "Cluster VIP listeners currently open.", registers }),
@@ -123,5 +139,18 @@ export async function startMetricsServer(
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** gRPC code names as go-grpc-prometheus writes them (codes.Code.String()). */
+const GRPC_CODE_NAMES = ["OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists", "PermissionDenied", "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange", "Unimplemented", "Internal", "Unavailable", "DataLoss", "Unauthenticated"];
+
+/** Records one etcd RPC (`/etcdserverpb.Maintenance/Status`) of a cluster in etcd's metric names. */
+export function etcdRpcObserver(m: Metrics) {
+  return (cluster: string, path: string, code: number, seconds: number): void => {
+    const [, service = "", method = ""] = path.split("/");
+    const labels = { cluster, grpc_type: "unary", grpc_service: service, grpc_method: method };
+    m.etcdRpcs.inc({ ...labels, grpc_code: GRPC_CODE_NAMES[code] ?? String(code) });
+    m.etcdRpcDuration.observe(labels, seconds);
   };
 }

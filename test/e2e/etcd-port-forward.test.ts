@@ -26,6 +26,7 @@ import {
   type RealCluster,
 } from "../helpers/etcd-clients.js";
 import { startEmbedded, type Embedded } from "./embedded-process.js";
+import { parseMetrics, total } from "../helpers/prometheus.js";
 
 const k129 = kubectlBinary(29);
 const k132 = kubectlBinary(32);
@@ -290,6 +291,21 @@ describe.skipIf(!k129 || !k132)("etcd through kubectl port-forward on the real s
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain("etcdserver: bad leader transferee");
     expect((await etcdState(edge, CLUSTER)).leaderId).toBe(target.id);
+  });
+
+  it("the controller's /metrics counts etcd RPCs in etcd's names (grpc_server_handled_total), by method and code", async () => {
+    const metricsUrl = /^dashboard at (\S+)\/dashboard/.exec(await e.waitForLine(/^dashboard at /))![1] + "/metrics";
+    const scrape = async () => parseMetrics(await (await fetch(metricsUrl)).text());
+    const labels = { cluster: `${CLUSTER.namespace}/${CLUSTER.name}`, grpc_service: "etcdserverpb.Cluster", grpc_method: "MemberList", grpc_code: "OK" };
+    const before = await scrape();
+    for (let i = 0; i < 3; i++) expect((await etcdctl(c, [ep(nodes[0])], ["member", "list"])).code).toBe(0);
+    const after = await scrape();
+    expect(total(after, "grpc_server_handled_total", labels) - total(before, "grpc_server_handled_total", labels)).toBe(3);
+    // The unresponsive member's RPCs above ended when the client gave up (its deadline, or its cancel
+    // when that reached us first): counted with that code.
+    const gaveUp = ["DeadlineExceeded", "Canceled"].map((code) => total(after, "grpc_server_handled_total", { cluster: labels.cluster, grpc_code: code }));
+    expect(gaveUp[0] + gaveUp[1]).toBeGreaterThan(0);
+    expect(after.find((f) => f.name === "grpc_server_handling_seconds")?.type).toBe("HISTOGRAM");
   });
 
   it("member remove: drops one member, unknown ids are not found, the removed member's tunnel stops serving", async () => {

@@ -41,7 +41,11 @@ export interface EtcdServiceOptions {
   /** Node name of the member this connection talks to (pod `etcd-<node>`). */
   memberName: string;
   unresponsiveCapMs?: number;
+  /** Told of every RPC answered: its path (/etcdserverpb.Service/Method), gRPC code and duration. */
+  observe?: EtcdRpcObserver;
 }
+
+export type EtcdRpcObserver = (path: string, code: number, seconds: number) => void;
 
 const ALARM_CODES: Record<string, number> = { NONE: AlarmType.NONE, NOSPACE: AlarmType.NOSPACE, CORRUPT: AlarmType.CORRUPT };
 
@@ -149,7 +153,27 @@ export function createEtcdService(opts: EtcdServiceOptions): Map<string, UnaryHa
     return encodeMembersResponse(header(next, me), liveMembers(next));
   });
 
-  return handlers;
+  return opts.observe ? observed(handlers, opts.observe) : handlers;
+}
+
+/** The same handlers, each reporting its outcome (gRPC code) and duration to `observe`. */
+function observed(handlers: Map<string, UnaryHandler>, observe: EtcdRpcObserver): Map<string, UnaryHandler> {
+  const out = new Map<string, UnaryHandler>();
+  for (const [path, handler] of handlers) {
+    out.set(path, async (req, call) => {
+      const started = performance.now();
+      const done = (code: number) => observe(path, code, (performance.now() - started) / 1000);
+      try {
+        const reply = await handler(req, call);
+        done(GrpcStatus.OK);
+        return reply;
+      } catch (err) {
+        done(err instanceof GrpcError ? err.code : GrpcStatus.UNKNOWN);
+        throw err;
+      }
+    });
+  }
+  return out;
 }
 
 /** Run an edge call; edge failures become gRPC errors (mapped ones first, else UNAVAILABLE). */
@@ -164,8 +188,7 @@ async function edge<T>(fn: () => Promise<T>, map?: (e: EdgeError) => GrpcError |
   }
 }
 
-/** Never answer: wait for the client to go away (or the cap), like a hung etcd process. */
-/** The injected etcd latency: waits `ms`, or fails as the client's deadline when it gives up first. */
+/** Waits `ms` (the injected latency), or fails as the client's deadline when it gives up first. */
 function delay(signal: AbortSignal, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const abort = () => {
@@ -176,23 +199,14 @@ function delay(signal: AbortSignal, ms: number): Promise<void> {
       signal.removeEventListener("abort", abort);
       resolve();
     }, ms);
+    timer.unref();
     if (signal.aborted) return abort();
     signal.addEventListener("abort", abort, { once: true });
   });
 }
 
-function hang(signal: AbortSignal, capMs: number): Promise<never> {
-  return new Promise((_resolve, reject) => {
-    const done = () => {
-      clearTimeout(timer);
-      reject(signal.reason instanceof GrpcError ? signal.reason : new GrpcError(GrpcStatus.DEADLINE_EXCEEDED, "context deadline exceeded"));
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", done);
-      reject(new GrpcError(GrpcStatus.UNAVAILABLE, "etcdserver: request timed out"));
-    }, capMs);
-    timer.unref();
-    if (signal.aborted) return done();
-    signal.addEventListener("abort", done, { once: true });
-  });
+/** Never answer: wait for the client to go away (or the cap), like a hung etcd process. */
+async function hang(signal: AbortSignal, capMs: number): Promise<never> {
+  await delay(signal, capMs);
+  throw new GrpcError(GrpcStatus.UNAVAILABLE, "etcdserver: request timed out");
 }

@@ -54,6 +54,9 @@ export interface TunnelContext {
 /** A failure to reach the "process in the pod"; its message goes to the port-forward error stream. */
 export class TargetError extends Error {}
 
+/** An etcd RPC answered for a cluster (`namespace/name`): its path, gRPC code and duration. */
+export type ClusterEtcdObserver = (cluster: string, path: string, code: number, seconds: number) => void;
+
 export const ETCD_CLIENT_PORT = 2379;
 
 /** Logging callback of the tunnel layer; "warn" for failures an operator should see (default debug). */
@@ -64,6 +67,8 @@ export interface TunnelMuxOptions {
   log?: TunnelLog;
   /** Passed to the etcd service (tests shorten it). */
   unresponsiveCapMs?: number;
+  /** Told of every etcd RPC answered, with the cluster (`namespace/name`); see EtcdServiceOptions.observe. */
+  observeEtcd?: ClusterEtcdObserver;
 }
 
 interface Served {
@@ -154,7 +159,13 @@ export class TunnelMux {
           moveLeader: (id: bigint) => etcdAdminFor(served.ctx).moveLeader(id),
           removeMember: (id: bigint) => etcdAdminFor(served.ctx).removeMember(id),
         };
-        const service = createEtcdService({ admin, memberName: node, unresponsiveCapMs: this.opts.unresponsiveCapMs });
+        const observe = this.opts.observeEtcd;
+        const service = createEtcdService({
+          admin,
+          memberName: node,
+          unresponsiveCapMs: this.opts.unresponsiveCapMs,
+          observe: observe && ((path, code, seconds) => observe(`${served.ctx.namespace}/${served.ctx.name}`, path, code, seconds)),
+        });
         // No SNICallback: the default context (which carries `ca`) serves every SNI, and the member is
         // fixed by the pod anyway. (An SNICallback context without `ca` breaks client-cert checks.)
         served.server = http2.createSecureServer({
@@ -182,7 +193,7 @@ export class TunnelMux {
  * The VIP's EtcdRequestHandler: gRPC on connections whose SNI is `etcd-<node>` (the VIP already checked the
  * client cert against the etcd CA), answered as member <node>.
  */
-export function createEtcdRequestHandler(opts: { unresponsiveCapMs?: number } = {}) {
+export function createEtcdRequestHandler(opts: { unresponsiveCapMs?: number; observeEtcd?: ClusterEtcdObserver } = {}) {
   return (
     ctx: Pick<TunnelContext, "edgeFetch" | "namespace" | "name"> & { identity?: { serverName?: string } },
     req: Http2ServerRequest,
@@ -194,7 +205,13 @@ export function createEtcdRequestHandler(opts: { unresponsiveCapMs?: number } = 
       res.end("misdirected request: not an etcd-<node> server name\n");
       return;
     }
-    const service: Map<string, UnaryHandler> = createEtcdService({ admin: etcdAdminFor(ctx), memberName: node, unresponsiveCapMs: opts.unresponsiveCapMs });
+    const observe = opts.observeEtcd;
+    const service: Map<string, UnaryHandler> = createEtcdService({
+      admin: etcdAdminFor(ctx),
+      memberName: node,
+      unresponsiveCapMs: opts.unresponsiveCapMs,
+      observe: observe && ((path, code, seconds) => observe(`${ctx.namespace}/${ctx.name}`, path, code, seconds)),
+    });
     // Serve the raw stream: the compat response's own trailer handler would send a second set of trailers.
     req.stream.removeAllListeners("wantTrailers");
     serveUnary(req.stream, req.headers, service);

@@ -2,7 +2,7 @@
 // WebSocket (`SPDY/3.1+portforward.k8s.io`) upgrade, and hands every forwarded connection to the tunnel mux.
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { TargetError, TunnelMux, type IssueCert, type TunnelContext, type TunnelLog } from "../etcd/tls-mux.js";
+import { TargetError, TunnelMux, type ClusterEtcdObserver, type IssueCert, type TunnelContext, type TunnelLog } from "../etcd/tls-mux.js";
 import { writeStatusToSocket } from "../proxy.js";
 import { SpdySession, type PortForwardPair } from "./session.js";
 import { acceptPortForwardWebSocket, isWebSocketUpgrade, webSocketRejection } from "./websocket.js";
@@ -23,6 +23,8 @@ export interface PortForwardHandlerOptions {
   headerEncoding?: "deflate" | "stored";
   log?: TunnelLog;
   unresponsiveCapMs?: number;
+  /** Told of every etcd RPC served through a tunnel (metrics). */
+  observeEtcd?: ClusterEtcdObserver;
 }
 
 export const PORTFORWARD_PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/portforward$/;
@@ -34,7 +36,7 @@ export interface PortForwardHandler extends PortForwardUpgradeHandler {
 }
 
 export function createPortForwardHandler(opts: PortForwardHandlerOptions = {}): PortForwardHandler {
-  const mux = new TunnelMux({ issueCert: opts.issueCert, log: opts.log, unresponsiveCapMs: opts.unresponsiveCapMs });
+  const mux = new TunnelMux({ issueCert: opts.issueCert, log: opts.log, unresponsiveCapMs: opts.unresponsiveCapMs, observeEtcd: opts.observeEtcd });
   const connect: ConnectTarget = opts.connectTarget ?? ((ctx, pod, port, stream) => mux.connect(ctx, pod, port, stream));
 
   const handler = ((ctx, req, socket, head) => {
