@@ -37,6 +37,14 @@ else
   (cd bench/sidebyside && GOFLAGS=-mod=mod go vet ./...) || status=1
 fi
 
+# The controller image (Dockerfile): built and asked for its usage where a docker daemon runs.
+if docker info >/dev/null 2>&1; then
+  echo "== docker image"
+  (docker build -q -t capim-edge-controller:ci . >/dev/null && docker run --rm capim-edge-controller:ci --help | grep -q "^usage: capim-edge controller") || status=1
+else
+  echo "== docker image skipped: no docker daemon on this machine"
+fi
+
 capi_json=""
 if ! command -v go >/dev/null 2>&1; then
   echo "== real-CAPI e2e skipped: no go toolchain on this machine"
