@@ -39,6 +39,7 @@ export interface FleetSnapshot {
 
 const STEPS = ["VMProvisioned", "NodeProvisioned", "EtcdProvisioned", "APIServerProvisioned", "Ready"];
 const FAULTS_TTL_MS = 10_000;
+const FAULTS_CONCURRENCY = 32;
 /** Rates are averaged over this much history, so every reader sees the same, steady figures. */
 const RATE_WINDOW_MS = 10_000;
 
@@ -104,7 +105,14 @@ export class FleetView {
     const prev = this.history.length > 1 ? this.history[0] : undefined;
     const seconds = prev ? Math.max(0.001, (now - prev.at) / 1000) : 0;
     const rows: ClusterRow[] = [];
-    for (const dc of this.informers.devClusters.list()) {
+    const devClusters = this.informers.devClusters.list();
+    // Faults come from the edge, one call per cluster whose cached answer is old: a bounded number at a time.
+    const faults = new Map<string, ApiFaultsJson>();
+    const keys = devClusters.map((dc) => [dc.metadata.namespace!, owningClusterName(dc) ?? dc.metadata.name!] as const);
+    for (let i = 0; i < keys.length; i += FAULTS_CONCURRENCY) {
+      await Promise.all(keys.slice(i, i + FAULTS_CONCURRENCY).map(async ([ns, name]) => faults.set(`${ns}/${name}`, await this.faultsOf(ns, name))));
+    }
+    for (const dc of devClusters) {
       const ns = dc.metadata.namespace!;
       const name = owningClusterName(dc) ?? dc.metadata.name!;
       const cluster = this.informers.clusters.get(name, ns);
@@ -129,7 +137,7 @@ export class FleetView {
           perSecond: seconds ? Math.max(0, t.total - p.total) / seconds : 0,
           errorsPerSecond: seconds ? Math.max(0, t.errors - p.errors) / seconds : 0,
         },
-        faults: await this.faultsOf(ns, name),
+        faults: faults.get(`${ns}/${name}`) ?? {},
       });
     }
     rows.sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
