@@ -7,6 +7,7 @@ import type { KubeObject } from "../kube.js";
 import type { SharedInformers } from "../manager.js";
 import { owningClusterName } from "../reconcilers/devcluster.js";
 import { CLUSTER_NAME_LABEL } from "../reconcilers/gates.js";
+import { getCondition, isTrue, type Condition } from "../reconcilers/conditions.js";
 
 export interface FaultsApi {
   getApiFaults(ns: string, name: string): Promise<ApiFaultsJson>;
@@ -43,15 +44,15 @@ const FAULTS_CONCURRENCY = 32;
 /** Rates are averaged over this much history, so every reader sees the same, steady figures. */
 const RATE_WINDOW_MS = 10_000;
 
-const condition = (o: KubeObject, type: string) => (o.status?.conditions as Array<{ type: string; status: string }> | undefined)?.find((c) => c.type === type);
 
 function machineRow(dm: KubeObject, informers: SharedInformers): MachineRow {
   const owner = dm.metadata.ownerReferences?.find((r) => r.kind === "Machine");
   const machine = owner ? informers.machines.get(owner.name, dm.metadata.namespace) : undefined;
   const controlPlane = machine?.metadata.labels?.["cluster.x-k8s.io/control-plane"] !== undefined || dm.metadata.labels?.["cluster.x-k8s.io/control-plane"] !== undefined;
   // Workers have no etcd or kube-apiserver: their conditions for those steps are not there.
-  const pending = STEPS.find((s) => condition(dm, s) && condition(dm, s)!.status !== "True");
-  const ready = condition(dm, "Ready")?.status === "True";
+  const conditions = dm.status?.conditions as Condition[] | undefined;
+  const pending = STEPS.find((s) => getCondition(conditions, s) && !isTrue(conditions, s));
+  const ready = isTrue(conditions, "Ready");
   return { name: dm.metadata.name!, role: controlPlane ? "control-plane" : "worker", step: ready ? "Ready" : (pending ?? "Waiting"), ready };
 }
 
@@ -128,7 +129,7 @@ export class FleetView {
       rows.push({
         namespace: ns,
         name,
-        phase: String(cluster?.status?.phase ?? (condition(dc, "Ready")?.status === "True" ? "Provisioned" : "Provisioning")),
+        phase: String(cluster?.status?.phase ?? (isTrue(dc.status?.conditions, "Ready") ? "Provisioned" : "Provisioning")),
         endpoint: ep?.host && ep?.port ? `${ep.host}:${ep.port}` : undefined,
         machines,
         requests: {

@@ -14,7 +14,7 @@ export { connectionIdentity } from "./listeners.js";
 export type { ClusterTlsContexts, ServingCert } from "./tls.js";
 export { createClusterTlsContexts, APISERVER_DNS_NAMES, APISERVER_IPS } from "./tls.js";
 export { PortPool, PortRangeExhaustedError, PortUnavailableError, DEFAULT_PORT_RANGE, parsePortRange } from "./ports.js";
-export { statusBody, kubeVerb, safeRequestPath } from "./proxy.js";
+export { statusBody, safeRequestPath } from "./proxy.js";
 
 export interface VipManagerOptions {
   edgeUrl: string;

@@ -15,7 +15,7 @@ import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
 import type { Logger } from "pino";
 import type { CertKeyPair } from "../pki/ca.js";
-import type { Metrics } from "../metrics.js";
+import type { Metrics, RequestLabels } from "../metrics.js";
 import type { ClusterTlsContexts } from "./tls.js";
 import { kubeRequest, metricVerb, type KubeRequest } from "../../edge-contract/kube-request.js";
 import { proxyToEdge, safeRequestPath, sendStatus, writeStatusToSocket, type EdgeTarget, type VipRequest, type VipResponse } from "./proxy.js";
@@ -78,6 +78,8 @@ export type UpgradeHandler = (ctx: UpgradeContext, req: http.IncomingMessage, so
 
 /** Serves HTTP/2 requests on connections whose SNI is `etcd-<node>` (gRPC from the etcd client via a tunnel). */
 export type EtcdRequestHandler = (ctx: UpgradeContext, req: Http2ServerRequest, res: Http2ServerResponse) => void;
+
+type RequestMetricLabels = Record<RequestLabels, string>;
 
 /** kube-apiserver's defaults: --request-timeout 1m, --max-requests-inflight 400 (+200 mutating). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 60_000;
@@ -216,15 +218,15 @@ export class ClusterListener {
   }
 
   /** kube-apiserver's request metrics for one finished request (the duration only for short ones). */
-  private record(r: KubeRequest, code: number | string, started: number) {
+  private record(labels: RequestMetricLabels, code: number | string, started: number) {
     const m = this.deps.metrics;
     if (!m) return;
-    const labels = this.labels(r);
     m.apiRequests.inc({ ...labels, code: String(code) });
-    if (r.verb !== "watch" && r.verb !== "connect") m.apiRequestDuration.observe(labels, (performance.now() - started) / 1000);
+    if (labels.verb !== "WATCH" && labels.verb !== "CONNECT") m.apiRequestDuration.observe(labels, (performance.now() - started) / 1000);
   }
 
-  private labels(r: KubeRequest) {
+  /** The request's labels on the request metrics, worked out once per request. */
+  private labels(r: KubeRequest): RequestMetricLabels {
     return { cluster: this.label, verb: metricVerb(r.verb), group: r.group, resource: r.resource, subresource: r.subresource };
   }
 
@@ -233,10 +235,11 @@ export class ClusterListener {
     const id = connectionIdentity(req.socket);
     const kreq = kubeRequest(req.method ?? "GET", req.url ?? "/");
     const verb = kreq.verb;
+    const labels = this.labels(kreq);
     const log = this.deps.logger;
     const reply = (code: number, reason: string, message: string) => {
       sendStatus(res, code, reason, message);
-      this.record(kreq, code, started);
+      this.record(labels, code, started);
       log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id?.user, err: id?.error }, "vip request refused");
     };
     if (!id) return reply(500, "InternalError", "connection identity missing");
@@ -258,13 +261,13 @@ export class ClusterListener {
     if (!watch) {
       this.inflight++;
       m?.apiInflight.inc(kind);
-    } else m?.apiLongRunning.inc(this.labels(kreq));
+    } else m?.apiLongRunning.inc(labels);
     proxyToEdge(this.deps.edge, this.ctx.clusterPath, req, res, { user: id.user ?? "", groups: id.groups }, (code, err) => {
       if (!watch) {
         this.inflight--;
         m?.apiInflight.dec(kind);
-      } else m?.apiLongRunning.dec(this.labels(kreq));
-      this.record(kreq, code, started);
+      } else m?.apiLongRunning.dec(labels);
+      this.record(labels, code, started);
       const ms = Math.round((performance.now() - started) * 10) / 10;
       if (err || code >= 500) log.warn({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, err: err?.message }, "vip request failed");
       else log.debug({ cluster: this.label, method: req.method, url: req.url, code, user: id.user, ms, http: req.httpVersion, ua: req.headers["user-agent"] }, "vip request");
@@ -275,10 +278,10 @@ export class ClusterListener {
     const started = performance.now();
     const id = connectionIdentity(socket);
     const log = this.deps.logger;
-    const kreq = { ...kubeRequest(req.method ?? "GET", req.url ?? "/"), verb: "connect" };
+    const labels = this.labels({ ...kubeRequest(req.method ?? "GET", req.url ?? "/"), verb: "connect" });
     const refuse = (code: number, reason: string, message: string) => {
       rejectUpgrade(socket, code, reason, message);
-      this.record(kreq, code, started);
+      this.record(labels, code, started);
       log.debug({ cluster: this.label, url: req.url, upgrade: req.headers.upgrade, code, user: id?.user }, "upgrade refused");
     };
     if (!id?.authorized) return refuse(401, "Unauthorized", "Unauthorized");
@@ -286,10 +289,10 @@ export class ClusterListener {
     const handler = this.deps.upgradeHandler;
     if (!handler) return refuse(400, "BadRequest", `upgrade to ${req.headers.upgrade ?? "?"} is not supported`);
     // kube counts an upgraded connection once, with 101, and as long-running while it is open.
-    this.record(kreq, 101, started);
+    this.record(labels, 101, started);
     const m = this.deps.metrics;
-    m?.apiLongRunning.inc(this.labels(kreq));
-    socket.once("close", () => m?.apiLongRunning.dec(this.labels(kreq)));
+    m?.apiLongRunning.inc(labels);
+    socket.once("close", () => m?.apiLongRunning.dec(labels));
     Promise.resolve()
       .then(() => handler({ ...this.ctx, identity: id }, req, socket, head))
       .catch((err: Error) => {

@@ -6,7 +6,6 @@ import https from "node:https";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import type { Duplex } from "node:stream";
 import { statusBody as contractStatusBody } from "../../edge-contract/status.js";
-import { kubeRequest } from "../../edge-contract/kube-request.js";
 
 export type VipRequest = http.IncomingMessage | Http2ServerRequest;
 export type VipResponse = http.ServerResponse | Http2ServerResponse;
@@ -96,11 +95,6 @@ export function safeRequestPath(url: string | undefined): string | undefined {
     if (d === "." || d === ".." || d.includes("/") || d.includes("\\")) return undefined;
   }
   return url;
-}
-
-/** The Kubernetes verb of a request (get, list, watch, create, update, patch, delete, deletecollection). */
-export function kubeVerb(method: string, url: string): string {
-  return kubeRequest(method, url).verb;
 }
 
 export interface ProxyIdentity {

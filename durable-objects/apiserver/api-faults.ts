@@ -6,6 +6,7 @@
 import type { ApiFaultsJson } from "../../edge-contract/admin-api.js";
 import { fieldInvalid, fieldRequired, type FieldError } from "./validation.js";
 import { ApiError } from "./types.js";
+import { isObject } from "./json.js";
 
 export type { ApiFaultsJson };
 
@@ -19,7 +20,6 @@ const CODES: Record<number, { reason: string; message: string }> = {
 const MAX_MS = 600_000;
 const RULE_FIELDS = { latency: ["verbs", "resources", "ms", "jitterMs"], errors: ["verbs", "resources", "rate", "code", "retryAfterSeconds"] };
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown, min: number, max: number) => typeof v === "number" && Number.isFinite(v) && v >= min && v <= max;
 
 function stringList(v: unknown, path: string, errs: FieldError[], allowed?: Set<string>): string[] | undefined {
