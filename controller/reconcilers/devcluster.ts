@@ -102,7 +102,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
 
   dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
   const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName);
-  const faultError = await syncApiFaults(ctx, dc, ns, clusterName, ctx.appliedFaults);
+  const faultError = await syncApiFaults(ctx, dc, ns, clusterName);
   if (faultError) ctx.log.warn({ cluster: `${ns}/${clusterName}`, err: faultError }, "API faults not applied");
 
   // CAPI's order: the endpoint first, then KCP creates `<cluster>-ca` and

@@ -13,10 +13,10 @@ export const VIP_OUTAGE_ANNOTATION = "capim-edge.dev/vip-outage-until";
 
 /**
  * Applies the api-faults annotation when it differs from what this process last applied for the
- * cluster (`applied`: cluster -> JSON text, in memory: a restarted controller applies it once more, which
- * is idempotent). Returns an error message for an annotation the edge refused or that is not JSON.
+ * cluster (ctx.appliedFaults, in memory: a restarted controller applies it once more, which is idempotent). Returns an error message for an annotation the edge refused or that is not JSON.
  */
-export async function syncApiFaults(ctx: ReconcileContext, dc: KubeObject, ns: string, cluster: string, applied: Map<string, string>): Promise<string | undefined> {
+export async function syncApiFaults(ctx: ReconcileContext, dc: KubeObject, ns: string, cluster: string): Promise<string | undefined> {
+  const applied = ctx.appliedFaults;
   const key = `${ns}/${cluster}`;
   const wanted = dc.metadata.annotations?.[API_FAULTS_ANNOTATION];
   const last = applied.get(key);

@@ -9,8 +9,8 @@
 // resource.Quantity and intstr.IntOrString. `null` is accepted everywhere, as Go leaves the
 // zero value; fields the type does not have are ignored (kube drops them).
 //
-// Required fields are those in the published OpenAPI schema's `required` lists (no `+optional` marker
-// on the Go field, read by the generator). Outside `status` each must be present and not null, and a
+// Required fields are those in the published OpenAPI schema's `required` lists (read by the generator
+// as openapi-gen decides them: `+required`, or neither `+optional` nor omitempty). Outside `status` each must be present and not null, and a
 // required string must not be empty (kube's validation says `Required value` for both); kube fills
 // status itself and validates it loosely, so status is checked for types only.
 //
