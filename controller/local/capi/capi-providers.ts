@@ -73,8 +73,16 @@ export interface RunningProviders {
   children: Child[];
 }
 
-/** Installs CAPI's CRDs and webhooks and starts its three managers; resolves once their webhooks serve. */
-export async function startCapiProviders(o: { bin: string; capiSrc: string; dir: string; kubeconfig: string }): Promise<RunningProviders> {
+/**
+ * How CAPI's providers get onto the plane: "manifests" applies their CRDs and webhooks from the module
+ * source (pointed at the local managers); "clusterctl" means `clusterctl init` already installed them
+ * (clusterctl-install.ts), so their webhooks are redirected from the in-cluster Services to the local
+ * managers and each manager runs with the feature gates its installed Deployment names.
+ */
+export type CapiInstall = "manifests" | "clusterctl";
+
+/** Installs (or redirects) CAPI's CRDs and webhooks and starts its three managers; resolves once their webhooks serve. */
+export async function startCapiProviders(o: { bin: string; capiSrc: string; dir: string; kubeconfig: string; install?: CapiInstall }): Promise<RunningProviders> {
   const certDir = path.join(o.dir, "webhook-certs");
   mkdirSync(certDir, { recursive: true });
   const ca = await generateCA("capim-webhooks", { rsa: false });
@@ -85,10 +93,16 @@ export async function startCapiProviders(o: { bin: string; capiSrc: string; dir:
 
   const children: Child[] = [];
   const ports = await Promise.all(CAPI_PROVIDERS.map(() => Promise.all([freePort(), freePort(), freePort()])));
-  const manifests = CAPI_PROVIDERS.flatMap((p, i) => providerManifests(o.capiSrc, p, ports[i][0], caBundle));
-  const file = path.join(o.dir, "capi-providers.yaml");
-  writeFileSync(file, manifests.map((d) => stringify(d)).join("---\n"));
-  await waitFor("CAPI CRDs and webhooks applied", async () => (await kubectlApply(o.kubeconfig, file), true), { timeoutMs: 120_000 });
+  let featureGates: Array<string | undefined> = CAPI_PROVIDERS.map(() => undefined);
+  if (o.install === "clusterctl") {
+    await redirectWebhooks(o.kubeconfig, new Map(CAPI_PROVIDERS.map((p, i) => [p.label, ports[i][0]])), caBundle, o.dir);
+    featureGates = await Promise.all(CAPI_PROVIDERS.map((p) => installedFeatureGates(o.kubeconfig, p.label)));
+  } else {
+    const manifests = CAPI_PROVIDERS.flatMap((p, i) => providerManifests(o.capiSrc, p, ports[i][0], caBundle));
+    const file = path.join(o.dir, "capi-providers.yaml");
+    writeFileSync(file, manifests.map((d) => stringify(d)).join("---\n"));
+    await waitFor("CAPI CRDs and webhooks applied", async () => (await kubectlApply(o.kubeconfig, file), true), { timeoutMs: 120_000 });
+  }
   // The managers resolve their kinds through discovery at start: every CRD must be served first.
   await execFileP("kubectl", ["--kubeconfig", o.kubeconfig, "wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
 
@@ -104,6 +118,7 @@ export async function startCapiProviders(o: { bin: string; capiSrc: string; dir:
         "--insecure-diagnostics=true",
         "--leader-elect=false",
         "--v=2",
+        ...(featureGates[i] ? [featureGates[i]!] : []),
       ], { dir: o.dir }),
     );
   });
@@ -113,6 +128,40 @@ export async function startCapiProviders(o: { bin: string; capiSrc: string; dir:
     ),
   );
   return { children };
+}
+
+/** A CRD's conversion webhook or an admission webhook's client config. */
+type ClientConfig = { service?: { path?: string }; url?: string; caBundle?: string };
+
+/**
+ * Points every webhook that clusterctl installed for a provider (CRD conversion, validating and mutating
+ * admission) at that provider's manager on 127.0.0.1: the in-cluster Service has no Pods behind it here
+ * (no kubelet), and no cert-manager injects a CA, so the plane's own serving CA goes in `caBundle`.
+ */
+async function redirectWebhooks(kubeconfig: string, portByLabel: Map<string, number>, caBundle: string, dir: string): Promise<void> {
+  const redirect = (cc: ClientConfig, port: number): ClientConfig => ({ url: `https://127.0.0.1:${port}${cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/"}`, caBundle });
+  const items: Doc[] = [];
+  for (const [label, port] of portByLabel) {
+    const sel = `cluster.x-k8s.io/provider=${label}`;
+    const kinds = "customresourcedefinitions,validatingwebhookconfigurations,mutatingwebhookconfigurations";
+    const { stdout } = await execFileP("kubectl", ["--kubeconfig", kubeconfig, "get", kinds, "-l", sel, "-o", "json"], { maxBuffer: 64 << 20 });
+    for (const obj of JSON.parse(stdout).items as Doc[]) {
+      const conversion = obj.spec?.conversion?.webhook;
+      if (conversion?.clientConfig) conversion.clientConfig = redirect(conversion.clientConfig, port);
+      for (const w of obj.webhooks ?? []) w.clientConfig = redirect(w.clientConfig, port);
+      items.push(obj);
+    }
+  }
+  const file = path.join(dir, "redirected-webhooks.json");
+  writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+  await execFileP("kubectl", ["--kubeconfig", kubeconfig, "replace", "-f", file], { maxBuffer: 64 << 20 });
+}
+
+/** The `--feature-gates=...` argument of the provider's installed manager Deployment (clusterctl rendered it from variables such as CLUSTER_TOPOLOGY). */
+async function installedFeatureGates(kubeconfig: string, label: string): Promise<string | undefined> {
+  const { stdout } = await execFileP("kubectl", ["--kubeconfig", kubeconfig, "get", "deployments", "-A", "-l", `cluster.x-k8s.io/provider=${label}`, "-o", "json"]);
+  const args: string[] = (JSON.parse(stdout).items as Doc[]).flatMap((d) => d.spec.template.spec.containers.flatMap((c: Doc) => c.args ?? []));
+  return args.find((a) => a.startsWith("--feature-gates="));
 }
 
 function tlsAccepts(port: number, caPem: string): Promise<boolean> {

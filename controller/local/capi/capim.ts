@@ -39,22 +39,28 @@ export async function startCapim(o: {
   caPem: string;
   portRange: [number, number];
   edgeStateDir?: string;
+  /** `clusterctl init` already installed capim-edge's CRDs, namespace and RBAC (clusterctl-install.ts). */
+  installed?: boolean;
+  /** The edge's token (default: a fresh one), e.g. the one clusterctl put in the capim-edge-token Secret. */
+  edgeToken?: string;
 }): Promise<RunningCapim> {
   mkdirSync(o.dir, { recursive: true });
   const kc = ["--kubeconfig", o.adminKubeconfig];
-  await kubectlApply(o.adminKubeconfig, path.join(ROOT, "config/crd/bases"));
-  await execFileP("kubectl", [...kc, "wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
-  await execFileP("kubectl", [...kc, "create", "namespace", SA.namespace]).catch((e) => {
-    if (!String(e.stderr).includes("AlreadyExists")) throw e;
-  });
-  await execFileP("kubectl", [...kc, "apply", "--server-side", "-k", path.join(ROOT, "config/rbac")]);
+  if (!o.installed) {
+    await kubectlApply(o.adminKubeconfig, path.join(ROOT, "config/crd/bases"));
+    await execFileP("kubectl", [...kc, "wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
+    await execFileP("kubectl", [...kc, "create", "namespace", SA.namespace]).catch((e) => {
+      if (!String(e.stderr).includes("AlreadyExists")) throw e;
+    });
+    await execFileP("kubectl", [...kc, "apply", "--server-side", "-k", path.join(ROOT, "config/rbac")]);
+  }
   const { stdout: token } = await execFileP("kubectl", [...kc, "-n", SA.namespace, "create", "token", SA.name, "--duration=48h"]);
   const saKubeconfig = path.join(o.dir, "capim-edge-controller.kubeconfig");
   writeFileSync(saKubeconfig, tokenKubeconfig(o.server, o.caPem, token.trim()), { mode: 0o600 });
 
   const children: Child[] = [];
   try {
-    const edgeToken = randomBytes(18).toString("hex");
+    const edgeToken = o.edgeToken ?? randomBytes(18).toString("hex");
     const edge = startChild("capim-edge-edge", process.execPath, [
       "--import", "tsx", path.join(ROOT, "controller/local/edge-main.ts"),
       "--port", "0",

@@ -1,11 +1,13 @@
 // The whole local real-CAPI management plane in one call: Kubernetes (kube-plane.ts), Cluster API's
 // providers (capi-providers.ts) and capim-edge (capim.ts); used by `npm run capi` and the real-CAPI e2e.
 import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
-import { startCapiProviders } from "./capi-providers.js";
+import { startCapiProviders, type CapiInstall } from "./capi-providers.js";
 import { ROOT, startCapim } from "./capim.js";
+import { clusterctlInit, installCertManagerCrds, writeLocalRepository, type LocalRepository } from "./clusterctl-install.js";
 import { startKubePlane } from "./kube-plane.js";
 import type { Child } from "./processes.js";
 
@@ -18,6 +20,8 @@ export interface RealCapiPlane {
   edgeUrl: string;
   edgeToken: string;
   dir: string;
+  /** With install "clusterctl": the local repository clusterctl installed from, and clusterctl's home. */
+  clusterctl?: { repo: LocalRepository; home: string; output: string };
   children: Child[];
   stop(): Promise<void>;
 }
@@ -41,7 +45,12 @@ export async function buildRealCapi(onProgress?: (line: string) => void): Promis
   return out.trim().split("\n").pop()!;
 }
 
-export async function startRealCapi(o: { bin: string; dir: string; portRange: [number, number]; log?: (line: string) => void }): Promise<RealCapiPlane> {
+/**
+ * `install`: "manifests" (default) applies CAPI's and capim-edge's CRDs, webhooks and RBAC from their
+ * sources; "clusterctl" runs `clusterctl init` from a local repository with ClusterTopology on
+ * (clusterctl-install.ts), so everything the providers run with is what clusterctl installed.
+ */
+export async function startRealCapi(o: { bin: string; dir: string; portRange: [number, number]; log?: (line: string) => void; install?: CapiInstall }): Promise<RealCapiPlane> {
   const log = o.log ?? (() => {});
   const children: Child[] = [];
   const stop = async () => {
@@ -51,14 +60,30 @@ export async function startRealCapi(o: { bin: string; dir: string; portRange: [n
     log("starting etcd, kube-apiserver and kube-controller-manager");
     const kube = await startKubePlane({ bin: o.bin, dir: path.join(o.dir, "kube") });
     children.push(...kube.children);
-    log("installing Cluster API v1.14.2 (CRDs, webhooks) and starting its managers");
     const capiSrc = readFileSync(path.join(o.bin, "capi-src"), "utf8").trim();
-    const providers = await startCapiProviders({ bin: o.bin, capiSrc, dir: path.join(o.dir, "capi"), kubeconfig: kube.adminKubeconfig });
+    const edgeToken = randomBytes(18).toString("hex");
+    let clusterctl: RealCapiPlane["clusterctl"];
+    if (o.install === "clusterctl") {
+      log("clusterctl init: Cluster API v1.14.2 and capim-edge from a local repository (cert-manager's CRDs first)");
+      const repo = await writeLocalRepository(capiSrc, path.join(o.dir, "clusterctl-repository"));
+      await installCertManagerCrds(kube.adminKubeconfig);
+      const home = path.join(o.dir, "clusterctl-home");
+      // The Deployment clusterctl installs is not run (no kubelet), so its edge URL is never dialled; the
+      // controller runs below as a process with the same ServiceAccount, RBAC and token.
+      const vars = { CAPIM_EDGE_URL: "https://capim-edge.invalid", CAPIM_EDGE_TOKEN: edgeToken, CLUSTER_TOPOLOGY: "true" };
+      const output = await clusterctlInit({ clusterctl: path.join(o.bin, "clusterctl"), kubeconfig: kube.adminKubeconfig, repo, home, vars });
+      clusterctl = { repo, home, output };
+    }
+    log(`${o.install === "clusterctl" ? "redirecting" : "installing"} Cluster API's CRDs and webhooks and starting its managers`);
+    const providers = await startCapiProviders({ bin: o.bin, capiSrc, dir: path.join(o.dir, "capi"), kubeconfig: kube.adminKubeconfig, install: o.install });
     children.push(...providers.children);
-    log("installing capim-edge (CRDs, RBAC) and starting the edge and the controller");
-    const capim = await startCapim({ dir: path.join(o.dir, "capim-edge"), adminKubeconfig: kube.adminKubeconfig, server: kube.server, caPem: kube.ca.certPem, portRange: o.portRange });
+    log("starting capim-edge's edge and controller");
+    const capim = await startCapim({
+      dir: path.join(o.dir, "capim-edge"), adminKubeconfig: kube.adminKubeconfig, server: kube.server, caPem: kube.ca.certPem, portRange: o.portRange,
+      installed: o.install === "clusterctl", edgeToken,
+    });
     children.push(...capim.children);
-    return { kubeconfig: kube.adminKubeconfig, server: kube.server, edgeUrl: capim.edgeUrl, edgeToken: capim.edgeToken, dir: o.dir, children, stop };
+    return { kubeconfig: kube.adminKubeconfig, server: kube.server, edgeUrl: capim.edgeUrl, edgeToken: capim.edgeToken, dir: o.dir, clusterctl, children, stop };
   } catch (e) {
     await stop();
     throw e;
