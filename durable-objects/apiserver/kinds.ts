@@ -79,6 +79,14 @@ export const BUILTIN_KINDS: KindInfo[] = [
     { kind: "CSINode", resource: "csinodes", namespaced: false },
     { kind: "CSIStorageCapacity", resource: "csistoragecapacities", namespaced: true },
   ]),
+  // Stored and served, never called: this server runs no admission webhooks or policies. clusterctl and
+  // CAPI providers' manifests carry these objects, and clusterctl reads them back while installing.
+  ...defs("admissionregistration.k8s.io", "v1", [
+    { kind: "ValidatingWebhookConfiguration", resource: "validatingwebhookconfigurations", namespaced: false, categories: ["api-extensions"] },
+    { kind: "MutatingWebhookConfiguration", resource: "mutatingwebhookconfigurations", namespaced: false, categories: ["api-extensions"] },
+    { kind: "ValidatingAdmissionPolicy", resource: "validatingadmissionpolicies", namespaced: false, categories: ["api-extensions"], sub: ["status"] },
+    { kind: "ValidatingAdmissionPolicyBinding", resource: "validatingadmissionpolicybindings", namespaced: false, categories: ["api-extensions"] },
+  ]),
   ...defs("apiextensions.k8s.io", "v1", [
     { kind: "CustomResourceDefinition", resource: "customresourcedefinitions", namespaced: false, shortNames: ["crd", "crds"], categories: ["api-extensions"], sub: ["status"] },
   ]),
