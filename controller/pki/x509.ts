@@ -1,63 +1,62 @@
-// X.509 certificates (RFC 5280) written with the DER writer in der.ts and signed with node:crypto.
-// Certificates are only read back for a CA minted elsewhere (CAPI's `<cluster>-ca`), with asn1js's BER
-// parser. Every value here is DER bytes: a Name, an Extension, a SubjectPublicKeyInfo go into the
-// certificate as they are.
-import {
-  KeyUsageFlags,
-  id_ce_authorityKeyIdentifier,
-  id_ce_basicConstraints,
-  id_ce_extKeyUsage,
-  id_ce_keyUsage,
-  id_ce_subjectAltName,
-  id_ce_subjectKeyIdentifier,
-  id_kp_clientAuth,
-  id_kp_serverAuth,
-} from "@peculiar/asn1-x509";
-import * as asn1js from "asn1js";
+// X.509 certificates (RFC 5280) as node-forge ASN.1 structures, signed with node:crypto. node-forge's
+// pki encodes certificates only for RSA subject keys and signs in JavaScript (~41 ms with an RSA key),
+// while our leaves carry ECDSA P-256 keys and signing must stay native; so the certificate is assembled
+// here from forge's asn1 module in RFC 5280's field order, and node:crypto makes keys and signatures.
+// Certificates are read back only for a CA minted elsewhere (CAPI's `<cluster>-ca`).
+import forge from "node-forge";
 import { createHash, randomBytes, type KeyObject } from "node:crypto";
 import { isIPv4, isIPv6 } from "node:net";
-import {
-  ascii,
-  bitString,
-  contextTag,
-  namedBits,
-  NULL,
-  objectIdentifier,
-  octetString,
-  sequence,
-  set,
-  smallInteger,
-  time,
-  TRUE,
-  unsignedInteger,
-  utf8String,
-  type Der,
-} from "./der.js";
 import { signatureAlgorithm, signSha256, spkiDer } from "./keys.js";
 
-export { KeyUsageFlags };
+const { asn1 } = forge;
+const { oids } = forge.pki;
+type Asn1 = forge.asn1.Asn1;
 
-/** A Name (RFC 5280 4.1.2.4) as DER: a leaf's issuer must be its CA's subject byte for byte. */
-export type Name = Der;
-/** One Extension (RFC 5280 4.1) as DER. */
-export type Extension = Der;
+/** A Name (RFC 5280 4.1.2.4): a leaf's issuer must encode exactly as its CA's subject. */
+export type Name = Asn1;
+/** One Extension (RFC 5280 4.1). */
+export type Extension = Asn1;
 
 export interface SubjectPublicKeyInfo {
-  der: Der;
+  spki: Asn1;
   /** The subjectPublicKey bits (what the key identifier hashes). */
   keyBits: Uint8Array;
 }
 
-const OID_CN = "2.5.4.3";
-const OID_O = "2.5.4.10";
+/** RFC 5280 4.2.1.3 KeyUsage bits (digitalSignature is named bit 0). */
+export const KeyUsageFlags = {
+  digitalSignature: 1,
+  nonRepudiation: 2,
+  keyEncipherment: 4,
+  dataEncipherment: 8,
+  keyAgreement: 16,
+  keyCertSign: 32,
+  cRLSign: 64,
+} as const;
+
+// forge's byte strings ("binary" strings: one char per byte) to and from bytes.
+const byteString = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("binary");
+const bytesOf = (s: string): Buffer => Buffer.from(s, "binary");
+
+const U = asn1.Class.UNIVERSAL;
+const seq = (...value: Asn1[]) => asn1.create(U, asn1.Type.SEQUENCE, true, value);
+const setOf = (...value: Asn1[]) => asn1.create(U, asn1.Type.SET, true, value);
+const oid = (dotted: string) => asn1.create(U, asn1.Type.OID, false, asn1.oidToDer(dotted).getBytes());
+const octets = (bytes: string) => asn1.create(U, asn1.Type.OCTETSTRING, false, bytes);
+const bool = (v: boolean) => asn1.create(U, asn1.Type.BOOLEAN, false, v ? "\xff" : "\x00");
+/** BIT STRING of whole bytes (keys, signatures): forge's value starts with the unused-bits count. */
+const bitString = (bytes: Uint8Array) => asn1.create(U, asn1.Type.BITSTRING, false, `\x00${byteString(bytes)}`);
+/** Context-specific `[n]`: constructed (EXPLICIT) over asn1 values, or primitive (IMPLICIT) over bytes. */
+const tagged = (n: number, value: Asn1[] | string) => asn1.create(asn1.Class.CONTEXT_SPECIFIC, n, typeof value !== "string", value);
+const toDer = (a: Asn1): Buffer => bytesOf(asn1.toDer(a).getBytes());
 
 /** CN first, then one RDN per organization (the order the subject prints in), as UTF8String. */
 export function distinguishedName(commonName: string, organization: string[] = []): Name {
-  const rdn = (type: string, value: string) => set(sequence(objectIdentifier(type), utf8String(value)));
-  return sequence(rdn(OID_CN, commonName), ...organization.map((o) => rdn(OID_O, o)));
+  const rdn = (type: string, value: string) => setOf(seq(oid(type), asn1.create(U, asn1.Type.UTF8, false, forge.util.encodeUtf8(value))));
+  return seq(rdn(oids.commonName, commonName), ...organization.map((o) => rdn(oids.organizationName, o)));
 }
 
-/** A positive 127-bit serial (the top bit is cleared so DER does not read it as negative). */
+/** A positive 127-bit serial with a non-zero first byte: a minimal DER INTEGER as it stands. */
 export function randomSerial(): Uint8Array {
   const b = randomBytes(16);
   b[0] &= 0x7f;
@@ -66,24 +65,28 @@ export function randomSerial(): Uint8Array {
 }
 
 /** critical is DEFAULT FALSE, so DER leaves it out unless true. */
-function extension(extnID: string, critical: boolean, value: Der): Extension {
-  return critical ? sequence(objectIdentifier(extnID), TRUE, octetString(value)) : sequence(objectIdentifier(extnID), octetString(value));
+function extension(extnID: string, critical: boolean, value: Asn1): Extension {
+  const inner = octets(asn1.toDer(value).getBytes());
+  return critical ? seq(oid(extnID), bool(true), inner) : seq(oid(extnID), inner);
 }
 
 export function basicConstraints(ca: boolean): Extension {
-  return extension(id_ce_basicConstraints, true, ca ? sequence(TRUE) : sequence());
+  return extension(oids.basicConstraints, true, ca ? seq(bool(true)) : seq());
 }
 
-/** `flags`: KeyUsageFlags bits (digitalSignature = 1 is named bit 0, and so on). */
+/** `flags`: KeyUsageFlags bits, written as a named bit list (trailing zero bits dropped, as DER requires). */
 export function keyUsage(flags: number): Extension {
-  const bits: number[] = [];
-  for (let i = 0; i < 9; i++) if (flags & (1 << i)) bits.push(i);
-  return extension(id_ce_keyUsage, true, namedBits(bits));
+  let highest = -1;
+  for (let i = 0; i < 9; i++) if (flags & (1 << i)) highest = i;
+  const bytes = new Uint8Array(highest < 0 ? 0 : (highest >> 3) + 1);
+  for (let i = 0; i <= highest; i++) if (flags & (1 << i)) bytes[i >> 3] |= 0x80 >> (i & 7);
+  const unused = highest < 0 ? 0 : 7 - (highest & 7);
+  return extension(oids.keyUsage, true, asn1.create(U, asn1.Type.BITSTRING, false, String.fromCharCode(unused) + byteString(bytes)));
 }
 
 export function extendedKeyUsage(usages: { server: boolean; client: boolean }): Extension {
-  const eku = [...(usages.server ? [id_kp_serverAuth] : []), ...(usages.client ? [id_kp_clientAuth] : [])];
-  return extension(id_ce_extKeyUsage, false, sequence(...eku.map(objectIdentifier)));
+  const eku = [...(usages.server ? [oids.serverAuth] : []), ...(usages.client ? [oids.clientAuth] : [])];
+  return extension(oids.extKeyUsage, false, seq(...eku.map(oid)));
 }
 
 /** RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey bits. */
@@ -92,21 +95,25 @@ export function keyIdentifier(spki: SubjectPublicKeyInfo): Uint8Array {
 }
 
 export function subjectKeyIdentifier(keyId: Uint8Array): Extension {
-  return extension(id_ce_subjectKeyIdentifier, false, octetString(keyId));
+  return extension(oids.subjectKeyIdentifier, false, octets(byteString(keyId)));
 }
 
 /** keyIdentifier is `[0] IMPLICIT OCTET STRING`. */
 export function authorityKeyIdentifier(keyId: Uint8Array): Extension {
-  return extension(id_ce_authorityKeyIdentifier, false, sequence(contextTag(0, false, keyId)));
+  return extension(oids.authorityKeyIdentifier, false, seq(tagged(0, byteString(keyId))));
 }
 
 /** dNSName is `[2] IMPLICIT IA5String`, iPAddress `[7] IMPLICIT OCTET STRING` (4 or 16 bytes). */
 export function subjectAltName(dnsNames: string[], ipAddresses: string[]): Extension {
-  const names = [...dnsNames.map((n) => contextTag(2, false, ascii(n))), ...ipAddresses.map((ip) => contextTag(7, false, ipBytes(ip)))];
-  return extension(id_ce_subjectAltName, false, sequence(...names));
+  for (const n of dnsNames) if (!/^[\x00-\x7f]*$/.test(n)) throw new Error(`not ASCII: ${JSON.stringify(n)}`);
+  const names = [...dnsNames.map((n) => tagged(2, n)), ...ipAddresses.map((ip) => tagged(7, byteString(ipBytes(ip))))];
+  return extension(oids.subjectAltName, false, seq(...names));
 }
 
-/** An IP address in network byte order: 4 bytes for IPv4, 16 for IPv6 (`::` expanded, a dotted IPv4 tail allowed). */
+/**
+ * An IP address in network byte order: 4 bytes for IPv4, 16 for IPv6 (`::` expanded, a dotted IPv4 tail
+ * allowed, which forge's util.bytesFromIP does not read).
+ */
 export function ipBytes(ip: string): Uint8Array {
   if (isIPv4(ip)) return Uint8Array.from(ip.split(".").map(Number));
   if (!isIPv6(ip)) throw new Error(`not an IP address: ${ip}`);
@@ -130,6 +137,7 @@ export function ipBytes(ip: string): Uint8Array {
   return out;
 }
 
+// id-ecPublicKey and prime256v1 (RFC 5480): not among forge's named OIDs.
 const ID_EC_PUBLIC_KEY = "1.2.840.10045.2.1";
 const PRIME256V1 = "1.2.840.10045.3.1.7";
 
@@ -141,12 +149,30 @@ export function publicKeyInfo(key: KeyObject): SubjectPublicKeyInfo {
   if (key.asymmetricKeyType === "ec" && key.asymmetricKeyDetails?.namedCurve === "prime256v1") {
     const jwk = key.export({ format: "jwk" });
     const point = Buffer.concat([Buffer.of(4), Buffer.from(jwk.x!, "base64url"), Buffer.from(jwk.y!, "base64url")]); // uncompressed (SEC 1 2.3.3)
-    return { der: sequence(sequence(objectIdentifier(ID_EC_PUBLIC_KEY), objectIdentifier(PRIME256V1)), bitString(point)), keyBits: point };
+    return { spki: seq(seq(oid(ID_EC_PUBLIC_KEY), oid(PRIME256V1)), bitString(point)), keyBits: point };
   }
-  const der = spkiDer(key);
-  const keyBits = (asn1js.fromBER(der).result as asn1js.Sequence).valueBlock.value?.[1];
-  if (!(keyBits instanceof asn1js.BitString)) throw new Error("unexpected SubjectPublicKeyInfo encoding");
-  return { der, keyBits: new Uint8Array(keyBits.valueBlock.valueHexView) };
+  return readPublicKeyInfo(fromDer(spkiDer(key)));
+}
+
+function readPublicKeyInfo(spki: Asn1 | undefined): SubjectPublicKeyInfo {
+  const keyBits = Array.isArray(spki?.value) ? spki.value[1] : undefined;
+  if (!spki || keyBits?.type !== asn1.Type.BITSTRING || typeof keyBits.value !== "string") throw new Error("unexpected SubjectPublicKeyInfo encoding");
+  return { spki, keyBits: bytesOf(keyBits.value).subarray(1) };
+}
+
+/** forge's fromDer takes an options object since 1.0; @types/node-forge still types only the boolean form. */
+const fromDerWithOptions = asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; decodeBitStrings: boolean; parseAllBytes: boolean }) => Asn1;
+
+/** DER to forge's tree; BIT STRING contents stay bytes (forge would otherwise try to parse keys as ASN.1). */
+function fromDer(der: Uint8Array): Asn1 {
+  return fromDerWithOptions(byteString(der), { strict: true, decodeBitStrings: false, parseAllBytes: true });
+}
+
+/** RFC 5280 Time: UTCTime through 2049, GeneralizedTime after; whole seconds, UTC. */
+function time(d: Date): Asn1 {
+  const year = d.getUTCFullYear();
+  if (year < 1950 || year > 9999) throw new Error(`certificate time out of range: ${d.toISOString()}`);
+  return year > 2049 ? asn1.create(U, asn1.Type.GENERALIZEDTIME, false, asn1.dateToGeneralizedTime(d)) : asn1.create(U, asn1.Type.UTCTIME, false, asn1.dateToUtcTime(d));
 }
 
 export interface CertificateFields {
@@ -162,55 +188,54 @@ export interface CertificateFields {
 /** A v3 certificate signed with SHA-256 by `signingKey` (RSA PKCS#1 v1.5 or ECDSA), as DER. */
 export async function buildCertificate(f: CertificateFields): Promise<Buffer> {
   const alg = signatureAlgorithm(f.signingKey);
-  const algorithm = alg.nullParameters ? sequence(objectIdentifier(alg.oid), NULL) : sequence(objectIdentifier(alg.oid));
-  const tbs = sequence(
-    contextTag(0, true, smallInteger(2)), // version v3
-    unsignedInteger(randomSerial()),
-    algorithm,
+  const algorithm = () => (alg.nullParameters ? seq(oid(alg.oid), asn1.create(U, asn1.Type.NULL, false, "")) : seq(oid(alg.oid)));
+  const tbs = seq(
+    tagged(0, [asn1.create(U, asn1.Type.INTEGER, false, asn1.integerToDer(2).getBytes())]), // version v3
+    asn1.create(U, asn1.Type.INTEGER, false, byteString(randomSerial())),
+    algorithm(),
     f.issuer,
-    sequence(time(f.notBefore), time(f.notAfter)),
+    seq(time(f.notBefore), time(f.notAfter)),
     f.subject,
-    f.publicKey.der,
-    contextTag(3, true, sequence(...f.extensions)),
+    f.publicKey.spki,
+    tagged(3, [seq(...f.extensions)]),
   );
-  const signature = await signSha256(tbs, f.signingKey);
-  return Buffer.from(sequence(tbs, algorithm, bitString(signature)));
+  const tbsDer = toDer(tbs);
+  const signature = await signSha256(tbsDer, f.signingKey);
+  return toDer(seq(tbs, algorithm(), bitString(signature)));
 }
+
+const isContextTag = (a: Asn1 | undefined, n: number) => a?.tagClass === asn1.Class.CONTEXT_SPECIFIC && a.type === n;
+const children = (a: Asn1 | undefined): Asn1[] => (Array.isArray(a?.value) ? a.value : []);
 
 /**
- * The parts of a CA certificate a leaf needs: its subject exactly as encoded there (Go matches a leaf's
- * issuer bytes to the CA's subject bytes) and its key identifier. Read with asn1js's BER parser by
- * position in RFC 5280's TBSCertificate, in one pass: the schema classes' parse plus a second one for
- * the raw subject cost most of a VIP's opening when the cluster CA comes from a Secret.
+ * The parts of a CA certificate a leaf needs: its subject (Go matches a leaf's issuer bytes to the CA's
+ * subject bytes, so the re-encoded subject must be found in the certificate as it was) and its key
+ * identifier, by position in RFC 5280's TBSCertificate.
  */
 export function readCertificate(der: Uint8Array): { subject: Name; subjectKeyId?: Uint8Array; publicKey: SubjectPublicKeyInfo } {
-  const cert = asn1js.fromBER(der);
-  const tbs = cert.offset === -1 ? undefined : (cert.result as asn1js.Sequence).valueBlock.value?.[0];
-  const fields = (tbs as asn1js.Sequence | undefined)?.valueBlock.value ?? [];
+  let cert: Asn1;
+  try {
+    cert = fromDer(der);
+  } catch (e) {
+    throw new Error(`not an X.509 certificate: ${(e as Error).message}`);
+  }
+  const fields = children(children(cert)[0]);
   const at = isContextTag(fields[0], 0) ? 1 : 0; // [0] version is optional (v1)
   const subject = fields[at + 4];
-  const spki = fields[at + 5] as asn1js.Sequence | undefined;
-  const keyBits = spki?.valueBlock.value?.[1];
-  if (!subject || !(keyBits instanceof asn1js.BitString)) throw new Error("not an X.509 certificate");
-  return {
-    subject: new Uint8Array(subject.valueBeforeDecodeView),
-    subjectKeyId: subjectKeyIdOf(fields.find((f) => isContextTag(f, 3))),
-    publicKey: { der: new Uint8Array(spki!.valueBeforeDecodeView), keyBits: new Uint8Array(keyBits.valueBlock.valueHexView) },
-  };
+  if (!subject || subject.type !== asn1.Type.SEQUENCE) throw new Error("not an X.509 certificate");
+  if (!Buffer.from(der).includes(toDer(subject))) throw new Error("the CA certificate's subject is not DER-encoded");
+  return { subject, subjectKeyId: subjectKeyIdOf(fields.find((f) => isContextTag(f, 3))), publicKey: readPublicKeyInfo(fields[at + 5]) };
 }
 
-const isContextTag = (b: asn1js.AsnType | undefined, n: number) => b?.idBlock.tagClass === 3 && b.idBlock.tagNumber === n;
-
 /** The subjectKeyIdentifier in `[3] Extensions`: an OCTET STRING holding the DER of an OCTET STRING. */
-function subjectKeyIdOf(extensions: asn1js.AsnType | undefined): Uint8Array | undefined {
-  const list = ((extensions as asn1js.Constructed | undefined)?.valueBlock.value?.[0] as asn1js.Sequence | undefined)?.valueBlock.value ?? [];
-  for (const ext of list) {
-    const parts = (ext as asn1js.Sequence).valueBlock.value ?? [];
-    if (!(parts[0] instanceof asn1js.ObjectIdentifier) || parts[0].valueBlock.toString() !== id_ce_subjectKeyIdentifier) continue;
+function subjectKeyIdOf(extensions: Asn1 | undefined): Uint8Array | undefined {
+  for (const ext of children(children(extensions)[0])) {
+    const parts = children(ext);
+    if (parts[0]?.type !== asn1.Type.OID || asn1.derToOid(parts[0].value as string) !== oids.subjectKeyIdentifier) continue;
     const value = parts[parts.length - 1];
-    if (!(value instanceof asn1js.OctetString)) return undefined;
-    const inner = asn1js.fromBER(value.valueBlock.valueHexView);
-    return inner.result instanceof asn1js.OctetString ? new Uint8Array(inner.result.valueBlock.valueHexView) : undefined;
+    if (value.type !== asn1.Type.OCTETSTRING || typeof value.value !== "string") return undefined;
+    const inner = asn1.fromDer(value.value);
+    return inner.type === asn1.Type.OCTETSTRING && typeof inner.value === "string" ? bytesOf(inner.value) : undefined;
   }
   return undefined;
 }
