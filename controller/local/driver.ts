@@ -193,6 +193,15 @@ export class Driver {
     return { readyMachines, totalMachines: total * this.names.length, readyClusters, totalClusters: this.names.length };
   }
 
+  /** Clusters in the namespace that this run does not drive (an earlier run's larger --clusters): they keep running. */
+  undrivenClusters(): string[] {
+    return this.caches.clusters
+      .list(this.namespace)
+      .map((c) => c.metadata.name)
+      .filter((n) => !this.nameSet.has(n))
+      .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  }
+
   /** Resolves once every cluster has all its machines ready and its kubeconfig written. */
   allReady(): Promise<void> {
     const p = this.progress();
@@ -256,12 +265,29 @@ export class Driver {
     const cluster = await this.createIfMissing(CLUSTER, clusterManifest(ns, name));
     await this.createIfMissing(DEV_CLUSTER, devClusterManifest(ns, name, cluster));
     // Machines of one cluster at once, as MachineDeployments and KCP create theirs independently.
+    const wanted = machineNames(name, this.o.controlPlanes, this.o.workers);
     await Promise.all(
-      machineNames(name, this.o.controlPlanes, this.o.workers).map(async (m) => {
+      wanted.map(async (m) => {
         const machine = await this.createIfMissing(MACHINE, machineManifest(ns, name, m, this.version, cluster));
         await this.createIfMissing(DEV_MACHINE, devMachineManifest(ns, name, m, this.o.provisioning, machine));
       }),
     );
+    await this.removeSurplusMachines(name, new Set(wanted.map((m) => m.name)));
+  }
+
+  /**
+   * Machines an earlier run made beyond this run's --control-planes/--workers are deleted, as KCP and a
+   * MachineDeployment scale down: the DevMachine goes with its Machine (ownerReference) and the
+   * controller removes its node and etcd member from the fake cluster.
+   */
+  private async removeSurplusMachines(cluster: string, wanted: Set<string>): Promise<void> {
+    const surplus = this.caches.machines
+      .list(this.namespace)
+      .filter((m) => m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster && !wanted.has(m.metadata.name) && !m.metadata.deletionTimestamp);
+    for (const m of surplus) {
+      this.o.log.info({ cluster, machine: m.metadata.name }, "scaling down: deleting a machine beyond --control-planes/--workers");
+      await this.o.kube.delete(MACHINE, this.namespace, m.metadata.name);
+    }
   }
 
   // ---- reacting like CAPI ----

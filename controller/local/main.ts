@@ -204,4 +204,9 @@ bar?.stop();
 console.log(`all ${clusters} clusters ready`);
 console.log(`try: kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} get nodes`);
 console.log(`     kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} -n kube-system get pods`);
+const undriven = driver.undrivenClusters();
+if (undriven.length) {
+  console.log(`also running, from an earlier run with more --clusters: ${undriven.join(", ")}; to remove one:`);
+  console.log(`     kubectl --kubeconfig ${management.kubeconfigPath} delete cluster ${undriven[0]}`);
+}
 console.log(`kubeconfigs in ${kubeconfigDir}; Ctrl-C to stop (state is kept in ${stateDir})`);

@@ -82,4 +82,31 @@ describe.skipIf(!KUBECTL)("embedded default: crash during provisioning, restart,
     }
     expect(ports.size, "one VIP port per cluster").toBe(N);
   }, 420_000);
+
+  it("a restart with fewer --workers scales each cluster down; fewer --clusters leaves the others running and says so", async () => {
+    const cpNodeUid = async (file: string) => (await kubectlJson(file, ["get", "nodes"])).items.find((n: any) => /-cp-0$/.test(n.metadata.name))?.metadata.uid;
+    const files = workloadKubeconfigs(kubeconfigDir);
+    const cpUids = new Map<string, string>();
+    for (const [cluster, file] of files) cpUids.set(cluster, await cpNodeUid(file));
+    await run!.stop("SIGTERM");
+    run = startEmbedded(["--clusters", String(N - 2), "--control-planes", "1", "--workers", "0", "--startup-duration", "2s", "--jitter", "0.2"], { kubeconfigDir, stateDir });
+    await run.waitForLine(new RegExp(`^all ${N - 2} clusters ready$`), 240_000);
+    await run.waitForLine(new RegExp(`^also running, from an earlier run with more --clusters: capim-${N - 1}, capim-${N}; to remove one:$`), 30_000);
+    for (let i = 1; i <= N - 2; i++) {
+      const file = files.get(`capim-${i}`)!;
+      const nodes = await until(async () => {
+        const l = await kubectlJson(file, ["get", "nodes"]);
+        return l.items.length === 1 ? l.items : undefined;
+      }, `capim-${i} scaled down to its control plane node`);
+      expect(nodes[0].metadata.name).toMatch(/-cp-0$/);
+      expect(nodes[0].metadata.uid, `capim-${i}'s control plane node kept`).toBe(cpUids.get(`capim-${i}`));
+    }
+    const management = path.join(kubeconfigDir, "management.kubeconfig");
+    const machines = (await kubectlJson(management, ["-n", "default", "get", "machines.cluster.x-k8s.io"])).items.map((m: any) => m.metadata.name);
+    for (let i = 1; i <= N - 2; i++) expect(machines).not.toContain(`capim-${i}-md-0`);
+    // The two clusters this run does not drive keep their machines and answer through their VIPs.
+    expect(machines).toContain(`capim-${N}-md-0`);
+    const undriven = await kubectlJson(files.get(`capim-${N}`)!, ["get", "nodes"]);
+    expect(undriven.items).toHaveLength(2);
+  }, 420_000);
 });
