@@ -42,7 +42,7 @@ export function ttlSeconds(text: string): number | null {
   return Math.ceil(ms / 1000);
 }
 
-function durationMs(flag: string, text: string): number {
+export function durationMs(flag: string, text: string): number {
   try {
     const ms = parseGoDuration(text);
     if (ms < 0) throw new Error("must not be negative");

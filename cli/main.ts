@@ -2,6 +2,7 @@
 //   capim-edge cluster create <name> [--ttl 1h] [--control-planes N --workers M] [--kubernetes-version v1.31.0] [--kubeconfig FILE]
 //   capim-edge cluster list [-A] | get <name> | extend <name> --ttl 30m | delete <name> | kubeconfig <name> [--kubeconfig FILE]
 //   capim-edge cluster fault <name> [--file FAULTS.json | --clear]
+//   capim-edge env <name> [--kubeconfig FILE] [-n NS]   (reads the management cluster, not the edge)
 // The edge and the tenant token come from --edge/--token or CAPIM_EDGE_URL/CAPIM_EDGE_TOKEN.
 // Exit codes: 0 ok, 1 the edge refused or failed, 2 usage, 3 edge unreachable, 4 timed out.
 import { readFileSync } from "node:fs";
@@ -9,7 +10,8 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { EdgeError } from "../edge-contract/admin-client.js";
 import { cliError, EdgeClient } from "./client.js";
-import { createCluster, deleteCluster, extendCluster, faultCommand, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
+import { createCluster, deleteCluster, durationMs, extendCluster, faultCommand, getCluster, kubeconfigCommand, listClusters, type CommonOptions } from "./cluster.js";
+import { envCommand } from "./env.js";
 import { CliError, EXIT, usageError } from "./errors.js";
 
 /** Each command's usage lines, so `capim-edge cluster <command> --help` shows just that command. */
@@ -41,6 +43,13 @@ const COMMAND_HELP: Record<string, string> = {
 `,
 };
 
+const ENV_HELP = `  env <name>                 an EnvVar's cluster variables as an env file, from the management cluster:
+                             capim-edge env demo > demo.env && . ./demo.env && envsubst < template.yaml
+      --kubeconfig FILE          the management cluster (default: $KUBECONFIG or ~/.kube/config)
+      -n, --namespace NS         the EnvVar's namespace (default: the kubeconfig context's, else "default")
+      --wait-timeout D           wait this long for its ControlPlaneEndpoint to report an endpoint (default 1m)
+`;
+
 const GLOBAL_HELP = `Flags:
   --edge URL        edge base URL (env CAPIM_EDGE_URL)
   --token TOKEN     tenant token (env CAPIM_EDGE_TOKEN)
@@ -53,9 +62,10 @@ const GLOBAL_HELP = `Flags:
 `;
 
 export const USAGE = `Usage: capim-edge [flags] cluster <command> [args]
+       capim-edge env <name> [--kubeconfig FILE] [-n NS]
 
 Commands:
-${Object.values(COMMAND_HELP).join("")}
+${Object.values(COMMAND_HELP).join("")}${ENV_HELP}
 ${GLOBAL_HELP}`;
 
 function commandUsage(command: string): string {
@@ -143,6 +153,7 @@ async function run(argv: string[]): Promise<void> {
     process.stdout.write(`capim-edge ${cliVersion()}\n`);
     return;
   }
+  if (positionals[0] === "env") return runEnv(values, positionals.slice(1));
   if (values.help && positionals[0] === "cluster" && positionals[1] && positionals[1] in COMMAND_HELP) {
     process.stdout.write(commandUsage(positionals[1]));
     return;
@@ -217,6 +228,21 @@ async function run(argv: string[]): Promise<void> {
       if (values.file !== undefined && values.clear) throw usageError("cluster fault: --file and --clear exclude each other");
       return faultCommand(o, name!, values.clear ? "clear" : values.file !== undefined ? readFaults(values.file) : undefined);
   }
+}
+
+/** `capim-edge env <name>`: only its own flags; it talks to the management cluster, not the edge. */
+async function runEnv(values: Values, args: string[]): Promise<void> {
+  if (values.help) {
+    process.stdout.write(`Usage: capim-edge env <name> [flags]\n\n${ENV_HELP}`);
+    return;
+  }
+  const allowed = new Set<keyof Values>(["kubeconfig", "namespace", "wait-timeout"]);
+  for (const k of Object.keys(values) as Array<keyof Values>) if (!allowed.has(k)) throw usageError(`flag --${k} does not apply to "env"`);
+  const [name, ...extra] = args;
+  if (!name) throw usageError("env: missing <name>");
+  if (extra.length) throw usageError(`unexpected argument "${extra[0]}"`);
+  const waitTimeout = values["wait-timeout"] ?? "1m";
+  return envCommand(name, { kubeconfig: values.kubeconfig, namespace: values.namespace, waitMs: durationMs("--wait-timeout", waitTimeout), waitTimeout });
 }
 
 /** Runs the CLI; returns the exit code. Failures print one line on stderr. */

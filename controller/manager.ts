@@ -4,7 +4,7 @@
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";
-import { CLUSTER, collectionPath, DEV_CLUSTER, DEV_MACHINE, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
+import { CLUSTER, collectionPath, CONTROL_PLANE_ENDPOINT, DEV_CLUSTER, DEV_MACHINE, ENV_VAR, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
 import { etcdRpcObserver, type Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
@@ -13,7 +13,9 @@ import { VipManager } from "./vip/index.js";
 import { createEtcdRequestHandler } from "./vip/etcd/tls-mux.js";
 import { createPortForwardHandler } from "./vip/portforward/handler.js";
 import type { Caches, ControllerKind, ReconcileContext, VipPort } from "./reconcilers/context.js";
+import { reconcileControlPlaneEndpoint } from "./reconcilers/controlplaneendpoint.js";
 import { owningClusterName, reconcileDevCluster } from "./reconcilers/devcluster.js";
+import { endpointRef, reconcileEnvVar } from "./reconcilers/envvar.js";
 import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
 import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
 
@@ -54,6 +56,8 @@ export interface SharedInformers {
 }
 
 const RESTART_DELAY_MS = 2_000;
+/** Informers of kinds an install may lack (vcsim's CRDs): retried slowly, and never holding readiness. */
+const OPTIONAL_RESTART_DELAY_MS = 30_000;
 
 export class Manager {
   readonly kube: Kube;
@@ -64,6 +68,8 @@ export class Manager {
   private clusters!: Cached<KubeObject>;
   private machines!: Cached<KubeObject>;
   private secrets!: Cached<Secret>;
+  private controlPlaneEndpoints!: Cached<KubeObject>;
+  private envVars!: Cached<KubeObject>;
   /** DevMachines by their cluster label, by owning Machine; DevClusters by owning Cluster. */
   private readonly devMachinesOfCluster = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
   private readonly devMachinesOfMachine = new CacheIndex((dm) => [owningMachineName(dm)]);
@@ -89,13 +95,20 @@ export class Manager {
           if (err) log.warn({ controller, key, err: errorMessage(err) }, "reconcile failed");
         },
       });
-    this.queues = { DevCluster: queueFor("DevCluster"), DevMachine: queueFor("DevMachine") };
+    this.queues = {
+      DevCluster: queueFor("DevCluster"),
+      DevMachine: queueFor("DevMachine"),
+      ControlPlaneEndpoint: queueFor("ControlPlaneEndpoint"),
+      EnvVar: queueFor("EnvVar"),
+    };
     const cache: Caches = {
       devCluster: (ns, name) => this.devClusters.get(name, ns),
       devMachine: (ns, name) => this.devMachines.get(name, ns),
       cluster: (ns, name) => this.clusters.get(name, ns),
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
+      controlPlaneEndpoint: (ns, name) => this.controlPlaneEndpoints.get(name, ns),
+      envVar: (ns, name) => this.envVars.get(name, ns),
       devClustersOfCluster: (ns, cluster) => this.devClustersOfCluster.lookup(ns, cluster),
       devMachinesOfCluster: (ns, cluster) => this.devMachinesOfCluster.lookup(ns, cluster),
     };
@@ -134,6 +147,8 @@ export class Manager {
     this.devMachines = this.informer("devmachines", DEV_MACHINE);
     this.clusters = this.informer("clusters", CLUSTER);
     this.machines = this.informer("machines", MACHINE);
+    this.controlPlaneEndpoints = this.informer("controlplaneendpoints", CONTROL_PLANE_ENDPOINT);
+    this.envVars = this.informer("envvars", ENV_VAR);
     const secretsPath = ns ? `/api/v1/namespaces/${ns}/secrets` : "/api/v1/secrets";
     // Only CAPI's secrets (labelled with their cluster) are cached: `<cluster>-ca`, `<cluster>-etcd`, ...
     this.secrets = this.track<Secret>("secrets", (list) =>
@@ -183,9 +198,21 @@ export class Manager {
       const cluster = s.metadata?.labels?.[CLUSTER_NAME_LABEL];
       const name = s.metadata?.name ?? "";
       if (cluster && (name === `${cluster}-ca` || name === `${cluster}-etcd`)) {
-        this.onCluster(s.metadata!.namespace!, cluster, this.clusters.get(cluster, s.metadata!.namespace), { devClustersOnly: true });
+        const ns = s.metadata!.namespace!;
+        this.onCluster(ns, cluster, this.clusters.get(cluster, ns), { devClustersOnly: true });
+        if (this.controlPlaneEndpoints.get(cluster, ns)) this.enqueue("ControlPlaneEndpoint", ns, cluster);
       }
     });
+    when(this.controlPlaneEndpoints, specAndMeta, (o) => this.enqueue("ControlPlaneEndpoint", o.metadata.namespace!, o.metadata.name));
+    // An EnvVar reads its endpoint's status: every change of it (status included) goes to the EnvVars
+    // naming it, found by a scan (one EnvVar per generated cluster, and they may name another namespace).
+    each(this.controlPlaneEndpoints, (o) => {
+      for (const ev of this.envVars.list()) {
+        const ref = endpointRef(ev);
+        if (ref.namespace === o.metadata.namespace && ref.name === o.metadata.name) this.enqueue("EnvVar", ev.metadata.namespace!, ev.metadata.name);
+      }
+    });
+    when(this.envVars, specAndMeta, (o) => this.enqueue("EnvVar", o.metadata.namespace!, o.metadata.name));
 
     // Start in dependency order so that the first DevMachine reconciles see their Machines and Clusters.
     for (const { name, inf } of [
@@ -196,6 +223,12 @@ export class Manager {
       { name: "devmachines", inf: this.devMachines },
     ]) {
       await this.startInformer(name, inf);
+    }
+    for (const { name, inf } of [
+      { name: "controlplaneendpoints", inf: this.controlPlaneEndpoints },
+      { name: "envvars", inf: this.envVars },
+    ]) {
+      void this.startInformer(name, inf, { optional: true });
     }
     this.synced = true;
     this.opts.log.info({ namespace: ns ?? "(all)" }, "controller caches synced");
@@ -227,19 +260,23 @@ export class Manager {
     return entry.inf;
   }
 
-  /** Start an informer and keep it running: client-node stops an informer on a watch error. */
-  private async startInformer(name: string, inf: Cached<any>): Promise<void> {
+  /**
+   * Start an informer and keep it running: client-node stops an informer on a watch error. An optional
+   * one (a kind whose CRD an install may lack) is retried slowly and quietly.
+   */
+  private async startInformer(name: string, inf: Cached<any>, opts: { optional?: boolean } = {}): Promise<void> {
     const entry = this.informers.find((i) => i.inf === inf)!;
     inf.on("error", (err: unknown) => {
       if (this.stopped) return;
-      this.opts.log.warn({ informer: name, err: errorMessage(err) }, "watch failed; restarting");
+      this.opts.log[opts.optional && !entry.listed ? "debug" : "warn"]({ informer: name, err: errorMessage(err) }, "watch failed; restarting");
       const t = setTimeout(() => {
         this.restartTimers.delete(t);
         if (!this.stopped) inf.start().catch(() => {});
-      }, RESTART_DELAY_MS);
+      }, opts.optional && !entry.listed ? OPTIONAL_RESTART_DELAY_MS : RESTART_DELAY_MS);
       this.restartTimers.add(t);
     });
     await inf.start().catch(() => {});
+    if (opts.optional) return;
     // start() also resolves when the first list failed (the error handler retries): wait for a good list.
     while (!this.stopped && !entry.listed) await new Promise((r) => setTimeout(r, 100));
   }
@@ -259,7 +296,16 @@ export class Manager {
 
   private async reconcile(controller: ControllerKind, key: string): Promise<{ requeueAfterMs?: number }> {
     const [ns, name] = key.split("/");
-    return controller === "DevCluster" ? reconcileDevCluster(this.ctx, ns, name) : reconcileDevMachine(this.ctx, ns, name);
+    switch (controller) {
+      case "DevCluster":
+        return reconcileDevCluster(this.ctx, ns, name);
+      case "DevMachine":
+        return reconcileDevMachine(this.ctx, ns, name);
+      case "ControlPlaneEndpoint":
+        return reconcileControlPlaneEndpoint(this.ctx, ns, name);
+      case "EnvVar":
+        return reconcileEnvVar(this.ctx, ns, name);
+    }
   }
 }
 

@@ -23,6 +23,8 @@ export interface Caches {
   devMachine(ns: string, name: string): KubeObject | undefined;
   cluster(ns: string, name: string): KubeObject | undefined;
   machine(ns: string, name: string): KubeObject | undefined;
+  controlPlaneEndpoint(ns: string, name: string): KubeObject | undefined;
+  envVar(ns: string, name: string): KubeObject | undefined;
   /** Secrets labelled cluster.x-k8s.io/cluster-name (CAPI's); others are fetched directly. */
   secret(ns: string, name: string): V1Secret | undefined;
   /** Names of the DevClusters owned by (or labelled for) a Cluster. */
@@ -31,7 +33,7 @@ export interface Caches {
   devMachinesOfCluster(ns: string, cluster: string): string[];
 }
 
-export type ControllerKind = "DevCluster" | "DevMachine";
+export type ControllerKind = "DevCluster" | "DevMachine" | "ControlPlaneEndpoint" | "EnvVar";
 
 export interface ReconcileContext {
   kube: Kube;

@@ -4,7 +4,6 @@
 // the endpoint opened before CAPI creates the CAs and the VIP picking each CA up (real TLS handshakes), the metrics
 // and probes, graceful SIGTERM, and a restart coming back on the same VIP port.
 import * as k8s from "@kubernetes/client-node";
-import { spawn, type ChildProcess } from "node:child_process";
 import { request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
@@ -12,37 +11,12 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startManagement, type Management } from "../../controller/local/management.js";
 import { generateCA, issueCert } from "../../controller/pki/index.js";
-import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
+import { spawnController, type ControllerProc } from "../helpers/controller-process.js";
+import { spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
 import { until } from "./embedded-process.js";
 
 const GROUP = "infrastructure.cluster.x-k8s.io";
 const NS = "default";
-
-interface ControllerProc {
-  child: ChildProcess;
-  metricsPort: Promise<number>;
-  exited: Promise<number | null>;
-  output(): string;
-}
-
-function spawnController(edge: SpawnedEdge, kubeconfig: string): ControllerProc {
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "controller/main.ts", "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", "21000-21999"],
-    { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  let out = "";
-  child.stdout!.on("data", (b: Buffer) => (out += b.toString()));
-  child.stderr!.on("data", (b: Buffer) => (out += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const metricsPort = until(() => {
-    const m = /"metricsPort":(\d+)[^\n]*"controller running"/.exec(out);
-    return m ? Number(m[1]) : undefined;
-  }, "controller running").catch((e) => {
-    throw new Error(`${e.message}\n${out}`);
-  });
-  return { child, metricsPort, exited, output: () => out };
-}
 
 describe("standalone controller process", () => {
   let edge: SpawnedEdge;
