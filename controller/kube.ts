@@ -21,6 +21,8 @@ export const DEV_MACHINE: GVR = { group: "infrastructure.cluster.x-k8s.io", vers
 export const CLUSTER: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "clusters", kind: "Cluster" };
 export const SECRET: GVR = { group: "", version: "v1", plural: "secrets", kind: "Secret" };
 export const MACHINE: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "machines", kind: "Machine" };
+export const DEV_MACHINE_POOL: GVR = { group: "infrastructure.cluster.x-k8s.io", version: "v1beta2", plural: "devmachinepools", kind: "DevMachinePool" };
+export const MACHINE_POOL: GVR = { group: "cluster.x-k8s.io", version: "v1beta2", plural: "machinepools", kind: "MachinePool" };
 export const CONTROL_PLANE_ENDPOINT: GVR = { group: "vcsim.infrastructure.cluster.x-k8s.io", version: "v1alpha1", plural: "controlplaneendpoints", kind: "ControlPlaneEndpoint" };
 export const ENV_VAR: GVR = { group: "vcsim.infrastructure.cluster.x-k8s.io", version: "v1alpha1", plural: "envvars", kind: "EnvVar" };
 

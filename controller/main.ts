@@ -2,12 +2,14 @@
 // controller against a management cluster (in-cluster config, --kubeconfig, or $KUBECONFIG).
 // SIGTERM/SIGINT: stop reconciling, close the VIPs, exit 0 (the edge keeps every cluster running).
 import { KubeConfig } from "@kubernetes/client-node";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createLogger, parseLogFormat } from "./log.js";
 import { startController } from "./manager.js";
 import { createMetrics, startMetricsServer } from "./metrics.js";
 import { dashboardRoutes } from "./dashboard/index.js";
 import { parsePortRange } from "./vip/ports.js";
+import { parseMimicryConfig, type MimicKind } from "./reconcilers/mimicry.js";
 
 const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --kubeconfig FILE      management cluster (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
@@ -25,6 +27,8 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --metrics-port N       /metrics, /healthz, /readyz and the /dashboard (default 8080; 0 = a free port; -1 = off)
   --metrics-bind-address A  (default 127.0.0.1)
   --namespace NS         watch one namespace only
+  --bootstrap-mimicry F  YAML naming other providers' machine kinds to bootstrap in their clusters'
+                         fake control planes (README: "Bootstrap mimicry for other providers")
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
                          env CAPIM_EDGE_LOG_FORMAT)`;
 
@@ -53,6 +57,7 @@ const { values } = parseArgs({
     "metrics-port": { type: "string" },
     "metrics-bind-address": { type: "string" },
     namespace: { type: "string" },
+    "bootstrap-mimicry": { type: "string" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -82,6 +87,16 @@ if (!logFormat) {
   process.exit(2);
 }
 
+let mimicry: MimicKind[] | undefined;
+if (values["bootstrap-mimicry"]) {
+  try {
+    mimicry = parseMimicryConfig(readFileSync(values["bootstrap-mimicry"], "utf8"));
+  } catch (e) {
+    console.error(`invalid --bootstrap-mimicry ${values["bootstrap-mimicry"]}: ${(e as Error).message}`);
+    process.exit(2);
+  }
+}
+
 const kc = new KubeConfig();
 if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
 else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
@@ -105,6 +120,7 @@ const controller = await startController({
   concurrency: int("concurrency", values.concurrency, 10, 1),
   qps: int("qps", values.qps, 50),
   namespace: values.namespace,
+  mimicry,
 });
 const server =
   metricsPort >= 0

@@ -4,7 +4,7 @@
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";
-import { CLUSTER, collectionPath, CONTROL_PLANE_ENDPOINT, DEV_CLUSTER, DEV_MACHINE, ENV_VAR, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
+import { CLUSTER, collectionPath, CONTROL_PLANE_ENDPOINT, DEV_CLUSTER, DEV_MACHINE, DEV_MACHINE_POOL, ENV_VAR, MACHINE_POOL, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
 import { etcdRpcObserver, type Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
@@ -16,7 +16,9 @@ import type { Caches, ControllerKind, ReconcileContext, VipPort } from "./reconc
 import { reconcileControlPlaneEndpoint } from "./reconcilers/controlplaneendpoint.js";
 import { owningClusterName, reconcileDevCluster } from "./reconcilers/devcluster.js";
 import { endpointRef, reconcileEnvVar } from "./reconcilers/envvar.js";
+import { reconcileMimicMachine, type MimicKind } from "./reconcilers/mimicry.js";
 import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
+import { reconcileDevMachinePool } from "./reconcilers/devmachinepool.js";
 import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
 
 export interface ManagerOptions {
@@ -31,6 +33,8 @@ export interface ManagerOptions {
   qps?: number;
   /** Watch one namespace only (default: all). */
   namespace?: string;
+  /** Other providers' machine kinds whose machines the edge bootstraps (reconcilers/mimicry.ts). */
+  mimicry?: MimicKind[];
 }
 
 /** An informer and its cache, typed by what we store (client-node's types want optional metadata). */
@@ -68,8 +72,12 @@ export class Manager {
   private clusters!: Cached<KubeObject>;
   private machines!: Cached<KubeObject>;
   private secrets!: Cached<Secret>;
+  private devMachinePools!: Cached<KubeObject>;
+  private machinePools!: Cached<KubeObject>;
   private controlPlaneEndpoints!: Cached<KubeObject>;
   private envVars!: Cached<KubeObject>;
+  /** One informer per bootstrap-mimicry kind, in ManagerOptions.mimicry's order. */
+  private mimicMachines: Cached<KubeObject>[] = [];
   /** DevMachines by their cluster label, by owning Machine; DevClusters by owning Cluster. */
   private readonly devMachinesOfCluster = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
   private readonly devMachinesOfMachine = new CacheIndex((dm) => [owningMachineName(dm)]);
@@ -98,8 +106,10 @@ export class Manager {
     this.queues = {
       DevCluster: queueFor("DevCluster"),
       DevMachine: queueFor("DevMachine"),
+      DevMachinePool: queueFor("DevMachinePool"),
       ControlPlaneEndpoint: queueFor("ControlPlaneEndpoint"),
       EnvVar: queueFor("EnvVar"),
+      MimicMachine: queueFor("MimicMachine"),
     };
     const cache: Caches = {
       devCluster: (ns, name) => this.devClusters.get(name, ns),
@@ -107,6 +117,8 @@ export class Manager {
       cluster: (ns, name) => this.clusters.get(name, ns),
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
+      devMachinePool: (ns, name) => this.devMachinePools.get(name, ns),
+      machinePool: (ns, name) => this.machinePools.get(name, ns),
       controlPlaneEndpoint: (ns, name) => this.controlPlaneEndpoints.get(name, ns),
       envVar: (ns, name) => this.envVars.get(name, ns),
       devClustersOfCluster: (ns, cluster) => this.devClustersOfCluster.lookup(ns, cluster),
@@ -141,14 +153,23 @@ export class Manager {
     this.queues[kind].add(`${ns}/${name}`, afterMs);
   }
 
+  /** Mimicked machines are keyed `<kind index>/<namespace>/<name>`: one queue serves every configured kind. */
+  private enqueueMimic(kindIndex: number, ns: string, name: string): void {
+    this.queues.MimicMachine.add(`${kindIndex}/${ns}/${name}`);
+  }
+
   async start(): Promise<void> {
     const ns = this.opts.namespace;
     this.devClusters = this.informer("devclusters", DEV_CLUSTER);
     this.devMachines = this.informer("devmachines", DEV_MACHINE);
     this.clusters = this.informer("clusters", CLUSTER);
     this.machines = this.informer("machines", MACHINE);
+    this.devMachinePools = this.informer("devmachinepools", DEV_MACHINE_POOL);
+    this.machinePools = this.informer("machinepools", MACHINE_POOL);
     this.controlPlaneEndpoints = this.informer("controlplaneendpoints", CONTROL_PLANE_ENDPOINT);
     this.envVars = this.informer("envvars", ENV_VAR);
+    const mimicry = this.opts.mimicry ?? [];
+    this.mimicMachines = mimicry.map((k) => this.informer(`${k.gvr.plural}.${k.gvr.group}`, k.gvr));
     const secretsPath = ns ? `/api/v1/namespaces/${ns}/secrets` : "/api/v1/secrets";
     // Only CAPI's secrets (labelled with their cluster) are cached: `<cluster>-ca`, `<cluster>-etcd`, ...
     this.secrets = this.track<Secret>("secrets", (list) =>
@@ -203,6 +224,18 @@ export class Manager {
         if (this.controlPlaneEndpoints.get(cluster, ns)) this.enqueue("ControlPlaneEndpoint", ns, cluster);
       }
     });
+    when(this.devMachinePools, specAndMeta, (o) => this.enqueue("DevMachinePool", o.metadata.namespace!, o.metadata.name));
+    // A MachinePool's replicas, version and bootstrap data are spec; its infrastructureRef names the pool.
+    when(this.machinePools, specAndMeta, (mp) => {
+      const ref = mp.spec?.template?.spec?.infrastructureRef;
+      if (ref?.kind === "DevMachinePool" && ref.name) this.enqueue("DevMachinePool", mp.metadata.namespace!, ref.name);
+    });
+    // The pool's gates read the Cluster's status (infrastructure provisioned, control plane initialized).
+    when(this.clusters, clusterForMachines, (c) => {
+      for (const dmp of this.devMachinePools.list(c.metadata.namespace)) {
+        if (dmp.metadata.labels?.[CLUSTER_NAME_LABEL] === c.metadata.name) this.enqueue("DevMachinePool", dmp.metadata.namespace!, dmp.metadata.name);
+      }
+    });
     when(this.controlPlaneEndpoints, specAndMeta, (o) => this.enqueue("ControlPlaneEndpoint", o.metadata.namespace!, o.metadata.name));
     // An EnvVar reads its endpoint's status: every change of it (status included) goes to the EnvVars
     // naming it, found by a scan (one EnvVar per generated cluster, and they may name another namespace).
@@ -213,6 +246,16 @@ export class Manager {
       }
     });
     when(this.envVars, specAndMeta, (o) => this.enqueue("EnvVar", o.metadata.namespace!, o.metadata.name));
+    // Mimicked machines: their provider ID and readiness may be in status, so every change counts; a
+    // Machine change (bootstrap data, owner) goes to the machine its infrastructureRef names.
+    this.mimicMachines.forEach((inf, i) => each(inf, (o) => this.enqueueMimic(i, o.metadata.namespace!, o.metadata.name)));
+    if (mimicry.length) {
+      each(this.machines, (m) => {
+        const ref = m.spec?.infrastructureRef;
+        const i = mimicry.findIndex((k) => k.gvr.kind === ref?.kind && (ref?.apiGroup ?? ref?.apiVersion?.split("/")[0]) === k.gvr.group);
+        if (i >= 0 && ref?.name) this.enqueueMimic(i, m.metadata.namespace!, ref.name);
+      });
+    }
 
     // Start in dependency order so that the first DevMachine reconciles see their Machines and Clusters.
     for (const { name, inf } of [
@@ -225,8 +268,11 @@ export class Manager {
       await this.startInformer(name, inf);
     }
     for (const { name, inf } of [
+      { name: "devmachinepools", inf: this.devMachinePools },
+      { name: "machinepools", inf: this.machinePools },
       { name: "controlplaneendpoints", inf: this.controlPlaneEndpoints },
       { name: "envvars", inf: this.envVars },
+      ...this.mimicMachines.map((inf, i) => ({ name: mimicry[i].gvr.plural, inf })),
     ]) {
       void this.startInformer(name, inf, { optional: true });
     }
@@ -295,17 +341,24 @@ export class Manager {
   }
 
   private async reconcile(controller: ControllerKind, key: string): Promise<{ requeueAfterMs?: number }> {
+    if (controller === "MimicMachine") {
+      const [i, ns, name] = key.split("/");
+      return reconcileMimicMachine(this.ctx, this.opts.mimicry![Number(i)], this.mimicMachines[Number(i)].get(name, ns));
+    }
     const [ns, name] = key.split("/");
     switch (controller) {
       case "DevCluster":
         return reconcileDevCluster(this.ctx, ns, name);
       case "DevMachine":
         return reconcileDevMachine(this.ctx, ns, name);
+      case "DevMachinePool":
+        return reconcileDevMachinePool(this.ctx, ns, name);
       case "ControlPlaneEndpoint":
         return reconcileControlPlaneEndpoint(this.ctx, ns, name);
       case "EnvVar":
         return reconcileEnvVar(this.ctx, ns, name);
     }
+    return {};
   }
 }
 
@@ -327,6 +380,7 @@ export interface ControllerOptions {
   concurrency?: number;
   qps?: number;
   namespace?: string;
+  mimicry?: MimicKind[];
 }
 
 export interface RunningController {
@@ -364,6 +418,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     concurrency: o.concurrency,
     qps: o.qps,
     namespace: o.namespace,
+    mimicry: o.mimicry,
   });
   try {
     await manager.start();

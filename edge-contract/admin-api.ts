@@ -51,6 +51,11 @@ export interface MachineSpec {
   failureDomain?: string;
   clusterName?: string;
   controlPlaneEndpoint?: string;
+  /**
+   * The Node's spec.providerID (default `in-memory://<machine>`): another provider's machine keeps the ID
+   * its CAPI Machine expects (bootstrap mimicry). Fixed once the machine exists, as a Node's is.
+   */
+  providerID?: string;
   /** The Machine carried the bootstrapped annotation: skip the waits (restore after a restart). */
   bootstrapped?: boolean;
   provisioning?: MachineProvisioning;

@@ -23,6 +23,8 @@ export interface Caches {
   devMachine(ns: string, name: string): KubeObject | undefined;
   cluster(ns: string, name: string): KubeObject | undefined;
   machine(ns: string, name: string): KubeObject | undefined;
+  devMachinePool(ns: string, name: string): KubeObject | undefined;
+  machinePool(ns: string, name: string): KubeObject | undefined;
   controlPlaneEndpoint(ns: string, name: string): KubeObject | undefined;
   envVar(ns: string, name: string): KubeObject | undefined;
   /** Secrets labelled cluster.x-k8s.io/cluster-name (CAPI's); others are fetched directly. */
@@ -33,7 +35,7 @@ export interface Caches {
   devMachinesOfCluster(ns: string, cluster: string): string[];
 }
 
-export type ControllerKind = "DevCluster" | "DevMachine" | "ControlPlaneEndpoint" | "EnvVar";
+export type ControllerKind = "DevCluster" | "DevMachine" | "DevMachinePool" | "ControlPlaneEndpoint" | "EnvVar" | "MimicMachine";
 
 export interface ReconcileContext {
   kube: Kube;

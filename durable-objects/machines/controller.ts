@@ -64,6 +64,8 @@ const VERSION_RE = /^v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 /** Pod names are "<component>-<node>" and must stay within 253 characters. */
 const MAX_NAME = 253 - "kube-controller-manager-".length;
+/** A provider ID as CAPI providers write them (`<scheme>://<id>`), printable ASCII, bounded. */
+const PROVIDER_ID_RE = /^[a-z][a-z0-9+.-]*:\/\/[\x21-\x7e]{0,500}$/;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -176,6 +178,10 @@ export class ClusterMachines {
     for (const f of ["failureDomain", "clusterName", "controlPlaneEndpoint"] as const) {
       if (body[f] !== undefined && body[f] !== null && typeof body[f] !== "string") throw bad(`${f}: must be a string`);
     }
+    const wantedProviderID = body.providerID ?? undefined;
+    if (wantedProviderID !== undefined && (typeof wantedProviderID !== "string" || !PROVIDER_ID_RE.test(wantedProviderID))) {
+      throw bad('providerID: must be "<scheme>://<id>" in printable ASCII, at most 500 characters after the scheme');
+    }
     const bootstrapped = body.bootstrapped ?? false;
     if (typeof bootstrapped !== "boolean") throw bad("bootstrapped: must be a boolean");
     let provisioning: ReturnType<typeof parseProvisioning>;
@@ -190,11 +196,11 @@ export class ClusterMachines {
     const created = !rec;
     if (rec) {
       // Machines are immutable in CAPI: the same name with another role or version is a mistake.
-      if (rec.controlPlane !== controlPlane || rec.version !== version) {
+      if (rec.controlPlane !== controlPlane || rec.version !== version || (wantedProviderID !== undefined && wantedProviderID !== (rec.providerID ?? providerID(name)))) {
         throw new ApiError(
           409,
           "Conflict",
-          `Operation cannot be fulfilled on machine "${name}": it exists with controlPlane=${rec.controlPlane}, version=${rec.version}; delete it first`,
+          `Operation cannot be fulfilled on machine "${name}": it exists with controlPlane=${rec.controlPlane}, version=${rec.version}, providerID=${rec.providerID ?? providerID(name)}; delete it first`,
         );
       }
     } else {
@@ -204,6 +210,7 @@ export class ClusterMachines {
           controlPlane,
           version,
           failureDomain: (body.failureDomain as string | undefined) ?? undefined,
+          providerID: wantedProviderID,
           clusterName: (body.clusterName as string | undefined) ?? undefined,
           controlPlaneEndpoint: (body.controlPlaneEndpoint as string | undefined) ?? undefined,
           provisioning: provisioning.spec,
@@ -265,7 +272,7 @@ export class ClusterMachines {
         for (const ns of SYSTEM_NAMESPACES) ensureObject(this.api, buildNamespace(ns));
         return;
       case "node":
-        ensureObject(this.api, buildNode({ name: rec.name, controlPlane: rec.controlPlane, version: rec.version, now }));
+        ensureObject(this.api, buildNode({ name: rec.name, controlPlane: rec.controlPlane, version: rec.version, providerID: rec.providerID, now }));
         ensureObject(this.api, buildNodeLease({ node: rec.name, nodeUid: this.api.getObject("v1", "Node", "", rec.name)?.metadata?.uid, now }));
         return;
       case "etcd":
@@ -300,7 +307,7 @@ export class ClusterMachines {
       name: rec.name,
       controlPlane: rec.controlPlane,
       version: rec.version,
-      providerID: providerID(rec.name),
+      providerID: rec.providerID ?? providerID(rec.name),
       createdAt: iso(rec.createdAt),
       steps,
       conditions: machineConditions(rec),

@@ -56,6 +56,8 @@ export interface NodeInput {
   name: string;
   controlPlane: boolean;
   version: string;
+  /** Default in-memory://<name>. */
+  providerID?: string;
   /** ISO time used for conditions/heartbeats. */
   now: string;
 }
@@ -69,7 +71,7 @@ export function buildNode(m: NodeInput): KubeObject {
     "kubernetes.io/os": "linux",
   };
   if (m.controlPlane) labels[CONTROL_PLANE_LABEL] = "";
-  const spec: Record<string, unknown> = { providerID: providerID(m.name) };
+  const spec: Record<string, unknown> = { providerID: m.providerID ?? providerID(m.name) };
   if (m.controlPlane) spec.taints = [{ key: CONTROL_PLANE_LABEL, effect: "NoSchedule" }];
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,

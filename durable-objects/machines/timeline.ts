@@ -49,6 +49,8 @@ export interface MachineRecord {
   controlPlane: boolean;
   version: string;
   failureDomain?: string;
+  /** The Node's providerID when another provider's machine names it (default in-memory://<name>). */
+  providerID?: string;
   /** For the kubeadm ClusterConfiguration written by the first control plane. */
   clusterName?: string;
   controlPlaneEndpoint?: string;
@@ -122,6 +124,7 @@ export function planMachine(
     controlPlane: boolean;
     version: string;
     failureDomain?: string;
+    providerID?: string;
     clusterName?: string;
     controlPlaneEndpoint?: string;
     provisioning: Partial<Record<StepName, ProvisioningSpec>>;
@@ -149,6 +152,7 @@ export function planMachine(
     steps,
   };
   if (input.failureDomain !== undefined) rec.failureDomain = input.failureDomain;
+  if (input.providerID !== undefined) rec.providerID = input.providerID;
   if (input.clusterName !== undefined) rec.clusterName = input.clusterName;
   if (input.controlPlaneEndpoint !== undefined) rec.controlPlaneEndpoint = input.controlPlaneEndpoint;
   return rec;

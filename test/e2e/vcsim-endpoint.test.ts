@@ -12,8 +12,8 @@ import { promisify } from "node:util";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startManagement, type Management } from "../../controller/local/management.js";
-import { generateCA, issueCert, kubeconfigFor } from "../../controller/pki/index.js";
 import { capim } from "../helpers/cli.js";
+import { createClusterCA } from "../helpers/cluster-ca.js";
 import { spawnController, type ControllerProc } from "../helpers/controller-process.js";
 import { spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
 import { KUBECTL, kubectl, kubectlJson, until } from "./embedded-process.js";
@@ -80,16 +80,7 @@ spec: {}
     expect(table).toMatch(new RegExp(`vc1\\s+127\\.0\\.0\\.1\\s+${cpe.status.port}\\s`));
 
     // What KCP would create: the cluster CA, labelled with the cluster's name.
-    const ca = await generateCA("kubernetes", { rsa: false });
-    await apply(`apiVersion: v1
-kind: Secret
-metadata: {name: vc1-ca, namespace: ${NS}, labels: {cluster.x-k8s.io/cluster-name: vc1}}
-type: cluster.x-k8s.io/secret
-data: {tls.crt: ${Buffer.from(ca.certPem).toString("base64")}, tls.key: ${Buffer.from(ca.keyPem).toString("base64")}}
-`);
-    const admin = await issueCert(ca, { commonName: "kubernetes-admin", organization: ["system:masters"], usage: "client" });
-    const kubeconfig = path.join(dir, "vc1.kubeconfig");
-    writeFileSync(kubeconfig, kubeconfigFor({ clusterName: "vc1", server: `https://127.0.0.1:${cpe.status.port}`, caPem: ca.certPem, clientCertPem: admin.certPem, clientKeyPem: admin.keyPem }));
+    const kubeconfig = await createClusterCA({ cluster: "vc1", namespace: NS, dir, port: cpe.status.port, apply });
     const namespaces = await until(async () => {
       try {
         return (await kubectlJson(kubeconfig, ["get", "namespaces"])).items.map((n: any) => n.metadata.name);

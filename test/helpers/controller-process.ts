@@ -11,10 +11,10 @@ export interface ControllerProc {
   output(): string;
 }
 
-export function spawnController(edge: SpawnedEdge, kubeconfig: string, portRange = "21000-21999"): ControllerProc {
+export function spawnController(edge: SpawnedEdge, kubeconfig: string, portRange = "21000-21999", extraArgs: string[] = []): ControllerProc {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "controller/main.ts", "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange],
+    ["--import", "tsx", "controller/main.ts", "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange, ...extraArgs],
     { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
