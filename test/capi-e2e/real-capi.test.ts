@@ -3,7 +3,6 @@
 // its ServiceAccount's token, drive the project's cluster template through a whole lifecycle, then CAPI's
 // in-memory scale shape. Nothing is pre-created for CAPI: it makes the CAs, kubeconfigs and Machines.
 // Each phase's duration is printed and, with CAPIM_CAPI_TIMINGS=<file>, written there for BENCHMARKS.md.
-import { connect } from "node:net";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -11,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { clusterManifest } from "../../controller/local/capi/capim.js";
 import { buildRealCapi, kubectl, startRealCapi, type RealCapiPlane } from "../../controller/local/capi/plane.js";
 import { waitFor } from "../../controller/local/capi/processes.js";
+import { portRefused } from "../helpers/wait.js";
 
 const NS = "default";
 const FROM = "v1.31.0";
@@ -65,16 +65,6 @@ async function apply(name: string, controlPlanes: number, workers: number): Prom
   await kubectl(plane.kubeconfig, ["apply", "-f", "-"], clusterManifest({ name, namespace: NS, kubernetesVersion: FROM, controlPlanes, workers, startupDuration: "1s" }));
 }
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port }, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
-
 async function edgeStatus(cluster: string): Promise<number> {
   const res = await fetch(`${plane.edgeUrl}/admin/clusters/${NS}/${cluster}`, { headers: { authorization: `Bearer ${plane.edgeToken}` } });
   await res.body?.cancel();
@@ -85,7 +75,7 @@ async function deleteClusters(names: string[]): Promise<void> {
   const endpoints = await Promise.all(names.map(async (n) => (await getJson(["-n", NS, "get", "clusters.cluster.x-k8s.io", n])).spec.controlPlaneEndpoint.port as number));
   await kubectl(plane.kubeconfig, ["-n", NS, "delete", "clusters.cluster.x-k8s.io", ...names, "--wait=false"]);
   await until(`clusters ${names.join(",")} gone`, async () => (await getJson(["-n", NS, "get", "clusters.cluster.x-k8s.io"])).items.every((c: any) => !names.includes(c.metadata.name)), 600_000);
-  for (const port of endpoints) expect(await refused(port)).toBe(true);
+  for (const port of endpoints) expect(await portRefused(port)).toBe(true);
   for (const n of names) expect(await edgeStatus(n)).toBe(404);
   const left = (await getJson(["-n", NS, "get", "machines.cluster.x-k8s.io,devmachines,devclusters,secrets"])).items.filter((o: any) =>
     names.includes(o.metadata.labels?.["cluster.x-k8s.io/cluster-name"]),
@@ -147,12 +137,12 @@ describe("real Cluster API v1.14.2 against capim-edge", () => {
       // Longer than core CAPI's --remote-connection-grace-period (50 s) plus a probe interval (10 s).
       const until80s = new Date(Date.now() + 80_000).toISOString();
       await kubectl(plane.kubeconfig, ["-n", NS, "annotate", "--overwrite", "devclusters", C, `capim-edge.dev/vip-outage-until=${until80s}`]);
-      await until("the VIP refusing connections", () => refused(port), 30_000);
+      await until("the VIP refusing connections", () => portRefused(port), 30_000);
       const probe = async () => cond(await getJson(["-n", NS, "get", "clusters.cluster.x-k8s.io", C]), "RemoteConnectionProbe")?.status;
       await until("RemoteConnectionProbe False", async () => (await probe()) === "False", 180_000);
       await until("RemoteConnectionProbe True again", async () => (await probe()) === "True", 300_000);
       await until("Cluster Available again", () => available(C), 300_000);
-      expect(await refused(port)).toBe(false);
+      expect(await portRefused(port)).toBe(false);
     });
   });
 

@@ -7,12 +7,9 @@
 // provider would; the fake cluster is read with kubectl through its VIP.
 import { writeFileSync } from "node:fs";
 import path from "node:path";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startManagement, type Management } from "../../controller/local/management.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { spawnController, type ControllerProc } from "../helpers/controller-process.js";
-import { spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
+import { startControllerStack, type ControllerStack } from "../helpers/controller-process.js";
 import { KUBECTL, kubectl, kubectlJson, until } from "./embedded-process.js";
 
 const NS = "default";
@@ -48,17 +45,10 @@ const MIMICRY = `machineKinds:
 `;
 
 describe.skipIf(!KUBECTL)("bootstrap mimicry for another provider's machine kind", () => {
-  let edge: SpawnedEdge;
-  let mgmt: Management;
-  let ctl: ControllerProc;
-  let dir: string;
+  let stack: ControllerStack;
   let mgmtKubeconfig: string;
   let workload: string;
-  const apply = (yaml: string) => {
-    const file = path.join(dir, `apply-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, yaml);
-    return kubectl(mgmtKubeconfig, ["apply", "-f", file]);
-  };
+  const apply = (yaml: string) => stack.apply(yaml);
   const nodes = async () => {
     try {
       return (await kubectlJson(workload, ["get", "nodes"])).items as any[];
@@ -94,16 +84,18 @@ spec: {providerID: "${providerID}"}
   const setReady = (name: string) => kubectl(mgmtKubeconfig, ["-n", NS, "patch", FAKE, name, "--subresource=status", "--type=merge", "-p", '{"status":{"ready":true}}']);
 
   beforeAll(async () => {
-    dir = tempDir("capim-mimicry-");
-    edge = await spawnEdge();
-    mgmt = await startManagement({ edgeUrl: edge.url, edgeToken: edge.token, kubeconfigDir: dir, stateDir: tempDir("capim-mimicry-state-"), logger: pino({ level: "silent" }) });
-    mgmtKubeconfig = mgmt.kubeconfigPath;
-    await apply(FAKE_MACHINE_CRD);
-    await kubectl(mgmtKubeconfig, ["wait", "--for=condition=Established", `crd/${FAKE}`, "--timeout=60s"]);
-    const config = path.join(dir, "mimicry.yaml");
-    writeFileSync(config, MIMICRY);
-    ctl = spawnController(edge, mgmtKubeconfig, "23000-23999", ["--bootstrap-mimicry", config]);
-    await ctl.metricsPort;
+    stack = await startControllerStack({
+      portRange: "23000-23999",
+      // The provider's CRD exists before the controller starts, as it would in a management cluster.
+      beforeController: async (s) => {
+        await s.apply(FAKE_MACHINE_CRD);
+        await kubectl(s.mgmt.kubeconfigPath, ["wait", "--for=condition=Established", `crd/${FAKE}`, "--timeout=60s"]);
+        const config = path.join(s.dir, "mimicry.yaml");
+        writeFileSync(config, MIMICRY);
+        return ["--bootstrap-mimicry", config];
+      },
+    });
+    mgmtKubeconfig = stack.mgmt.kubeconfigPath;
     await apply(`apiVersion: cluster.x-k8s.io/v1beta2
 kind: Cluster
 metadata: {name: ${CLUSTER}, namespace: ${NS}}
@@ -118,13 +110,11 @@ spec: {}
       const o = await kubectlJson(mgmtKubeconfig, ["-n", NS, "get", "controlplaneendpoints.vcsim.infrastructure.cluster.x-k8s.io", CLUSTER]);
       return o.status?.port ? o : undefined;
     }, "the ControlPlaneEndpoint's port");
-    workload = await createClusterCA({ cluster: CLUSTER, namespace: NS, dir, port: cpe.status.port, apply });
+    workload = await createClusterCA({ cluster: CLUSTER, namespace: NS, dir: stack.dir, port: cpe.status.port, apply });
   }, 180_000);
 
   afterAll(async () => {
-    ctl?.child.kill("SIGKILL");
-    await mgmt?.stop();
-    await edge?.stop();
+    await stack?.stop();
   });
 
   it("bootstraps a ready machine with its own providerID; waits for readiness", async () => {

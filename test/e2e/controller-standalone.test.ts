@@ -7,12 +7,11 @@ import * as k8s from "@kubernetes/client-node";
 import { request as httpsRequest } from "node:https";
 import { createServer as createNetServer } from "node:net";
 import { connect as tlsConnect } from "node:tls";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startManagement, type Management } from "../../controller/local/management.js";
+import type { Management } from "../../controller/local/management.js";
 import { generateCA, issueCert } from "../../controller/pki/index.js";
-import { spawnController, type ControllerProc } from "../helpers/controller-process.js";
-import { spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
+import { spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
+import type { SpawnedEdge } from "../helpers/edge.js";
 import { until } from "./embedded-process.js";
 
 const GROUP = "infrastructure.cluster.x-k8s.io";
@@ -28,25 +27,19 @@ describe("standalone controller process", () => {
   const get = (plural: string, name: string) => custom.getNamespacedCustomObject({ group: GROUP, version: "v1beta2", namespace: NS, plural, name });
   const cond = (obj: any, type: string) => (obj?.status?.conditions ?? []).find((c: any) => c.type === type);
 
+  let stack: ControllerStack;
+
   beforeAll(async () => {
-    edge = await spawnEdge();
-    mgmt = await startManagement({
-      edgeUrl: edge.url,
-      edgeToken: edge.token,
-      kubeconfigDir: tempDir("capim-ctl-kc-"),
-      stateDir: tempDir("capim-ctl-state-"),
-      logger: pino({ level: "silent" }),
-    });
+    stack = await startControllerStack();
+    ({ edge, mgmt, ctl } = stack);
     custom = mgmt.kubeConfig.makeApiClient(k8s.CustomObjectsApi);
     core = mgmt.kubeConfig.makeApiClient(k8s.CoreV1Api);
-    ctl = spawnController(edge, mgmt.kubeconfigPath);
-    await ctl.metricsPort;
   }, 120_000);
 
   afterAll(async () => {
-    ctl?.child.kill("SIGKILL");
-    await mgmt?.stop();
-    await edge?.stop();
+    // Tests below replace the controller: stop the one running now, with the rest of the stack.
+    if (stack) stack.ctl = ctl;
+    await stack?.stop();
   });
 
   async function createCluster(name: string): Promise<any> {

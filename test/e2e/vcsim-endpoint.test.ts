@@ -6,43 +6,24 @@
 // kubectl against the embedded management API and the controller as its own process.
 import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { connect } from "node:net";
 import path from "node:path";
 import { promisify } from "node:util";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startManagement, type Management } from "../../controller/local/management.js";
 import { capim } from "../helpers/cli.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { spawnController, type ControllerProc } from "../helpers/controller-process.js";
-import { spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
+import { startControllerStack, type ControllerStack } from "../helpers/controller-process.js";
+import { portRefused } from "../helpers/wait.js";
 import { KUBECTL, kubectl, kubectlJson, until } from "./embedded-process.js";
 
 const execFileP = promisify(execFile);
 const NS = "default";
 const PORTS = [22000, 22999];
 
-function refused(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: "127.0.0.1", port }, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.once("error", (e: NodeJS.ErrnoException) => resolve(e.code === "ECONNREFUSED"));
-  });
-}
-
 describe.skipIf(!KUBECTL)("vcsim's ControlPlaneEndpoint and EnvVar", () => {
-  let edge: SpawnedEdge;
-  let mgmt: Management;
-  let ctl: ControllerProc;
+  let stack: ControllerStack;
   let dir: string;
   let mgmtKubeconfig: string;
-  const apply = (yaml: string) => {
-    const file = path.join(dir, `apply-${Math.random().toString(36).slice(2)}.yaml`);
-    writeFileSync(file, yaml);
-    return kubectl(mgmtKubeconfig, ["apply", "-f", file]);
-  };
+  const apply = (yaml: string) => stack.apply(yaml);
   const endpointOf = (name: string) =>
     until(async () => {
       const o = await kubectlJson(mgmtKubeconfig, ["-n", NS, "get", "controlplaneendpoints.vcsim.infrastructure.cluster.x-k8s.io", name]);
@@ -50,18 +31,13 @@ describe.skipIf(!KUBECTL)("vcsim's ControlPlaneEndpoint and EnvVar", () => {
     }, `controlplaneendpoint ${name} reports host and port`);
 
   beforeAll(async () => {
-    dir = tempDir("capim-vcsim-");
-    edge = await spawnEdge();
-    mgmt = await startManagement({ edgeUrl: edge.url, edgeToken: edge.token, kubeconfigDir: dir, stateDir: tempDir("capim-vcsim-state-"), logger: pino({ level: "silent" }) });
-    mgmtKubeconfig = mgmt.kubeconfigPath;
-    ctl = spawnController(edge, mgmtKubeconfig, PORTS.join("-"));
-    await ctl.metricsPort;
+    stack = await startControllerStack({ portRange: PORTS.join("-") });
+    dir = stack.dir;
+    mgmtKubeconfig = stack.mgmt.kubeconfigPath;
   }, 120_000);
 
   afterAll(async () => {
-    ctl?.child.kill("SIGKILL");
-    await mgmt?.stop();
-    await edge?.stop();
+    await stack?.stop();
   });
 
   it("opens a VIP for a ControlPlaneEndpoint, serving with the cluster's CA once its Secret exists", async () => {
@@ -135,8 +111,8 @@ spec:
   it("closes the VIP and deletes the edge cluster when the ControlPlaneEndpoint is deleted", async () => {
     const { status } = await endpointOf("vc1");
     await kubectl(mgmtKubeconfig, ["-n", NS, "delete", "controlplaneendpoints.vcsim.infrastructure.cluster.x-k8s.io", "vc1", "--timeout=60s"]);
-    await until(async () => ((await refused(status.port)) ? true : undefined), "the VIP port refuses connections");
-    const res = await fetch(`${edge.url}/admin/clusters/${NS}/vc1`, { headers: { authorization: `Bearer ${edge.token}` } });
+    await until(async () => ((await portRefused(status.port)) ? true : undefined), "the VIP port refuses connections");
+    const res = await fetch(`${stack.edge.url}/admin/clusters/${NS}/vc1`, { headers: { authorization: `Bearer ${stack.edge.token}` } });
     await res.body?.cancel();
     expect(res.status).toBe(404);
   });

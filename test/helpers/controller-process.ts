@@ -1,8 +1,12 @@
 // The controller as deployed: `controller/main.ts` with flags, in its own process, against a management
 // API kubeconfig and a spawned edge; resolves its metrics port once it logs "controller running".
 import { spawn, type ChildProcess } from "node:child_process";
-import { until } from "../e2e/embedded-process.js";
-import { ROOT, type SpawnedEdge } from "./edge.js";
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { pino } from "pino";
+import { startManagement, type Management } from "../../controller/local/management.js";
+import { kubectl, until } from "../e2e/embedded-process.js";
+import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "./edge.js";
 
 export interface ControllerProc {
   child: ChildProcess;
@@ -28,4 +32,44 @@ export function spawnController(edge: SpawnedEdge, kubeconfig: string, portRange
     throw new Error(`${e.message}\n${out}`);
   });
   return { child, metricsPort, exited, output: () => out };
+}
+
+/** A spawned edge, the embedded management API on it, and the controller process against both. */
+export interface ControllerStack {
+  edge: SpawnedEdge;
+  mgmt: Management;
+  /** The running controller (a test may replace it with another spawnController). */
+  ctl: ControllerProc;
+  /** Where the test keeps its files (kubeconfigs, manifests). */
+  dir: string;
+  /** `kubectl apply -f` of a YAML text against the management API. */
+  apply(yaml: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** `beforeController` runs once the management API serves (e.g. to install a CRD) and may return more controller flags. */
+export async function startControllerStack(o: { portRange?: string; beforeController?: (s: Omit<ControllerStack, "ctl">) => Promise<string[] | void> } = {}): Promise<ControllerStack> {
+  const dir = tempDir("capim-ctl-");
+  const edge = await spawnEdge();
+  const mgmt = await startManagement({ edgeUrl: edge.url, edgeToken: edge.token, kubeconfigDir: dir, stateDir: tempDir("capim-ctl-state-"), logger: pino({ level: "silent" }) });
+  const apply = (yaml: string) => {
+    const file = path.join(dir, `apply-${Math.random().toString(36).slice(2)}.yaml`);
+    writeFileSync(file, yaml);
+    return kubectl(mgmt.kubeconfigPath, ["apply", "-f", file]);
+  };
+  const stack = { edge, mgmt, dir, apply } as ControllerStack;
+  stack.stop = async () => {
+    stack.ctl?.child.kill("SIGKILL");
+    await mgmt.stop();
+    await edge.stop();
+  };
+  try {
+    const extraArgs = (await o.beforeController?.(stack)) ?? [];
+    stack.ctl = spawnController(edge, mgmt.kubeconfigPath, o.portRange, extraArgs);
+    await stack.ctl.metricsPort;
+  } catch (e) {
+    await stack.stop();
+    throw e;
+  }
+  return stack;
 }
