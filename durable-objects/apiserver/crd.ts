@@ -34,6 +34,45 @@ export function compareKubeVersions(a: string, b: string): number {
   return ra[3] < rb[3] ? -1 : ra[3] > rb[3] ? 1 : 0;
 }
 
+// JSONSchemaProps keywords by the Go type kube-apiserver decodes them into: a CRD whose schema has a
+// `description` that is an object (a YAML `key: a: b` slip) never reaches storage there.
+const STRING_KEYWORDS = ["description", "type", "format", "title", "pattern", "$ref", "$schema", "id", "x-kubernetes-list-type", "x-kubernetes-map-type"];
+const NUMBER_KEYWORDS = ["maximum", "minimum", "multipleOf", "maxLength", "minLength", "maxItems", "minItems", "maxProperties", "minProperties"];
+const BOOLEAN_KEYWORDS = ["nullable", "exclusiveMaximum", "exclusiveMinimum", "uniqueItems", "x-kubernetes-preserve-unknown-fields", "x-kubernetes-int-or-string", "x-kubernetes-embedded-resource"];
+const MAX_SCHEMA_DEPTH = 64;
+
+/** Type errors in an openAPIV3Schema (keywords of the wrong JSON type), with kube's field paths. */
+function schemaTypeCauses(node: unknown, path: string, out: StatusCause[], depth = 0): void {
+  const bad = (field: string, message: string) => out.push({ reason: "FieldValueInvalid", field, message });
+  if (out.length >= 20) return;
+  if (depth > MAX_SCHEMA_DEPTH) return void bad(path, "Invalid value: the schema is nested too deeply");
+  if (!node || typeof node !== "object" || Array.isArray(node)) return void bad(path, "Invalid value: must be an object");
+  const s = node as Record<string, unknown>;
+  for (const k of STRING_KEYWORDS) if (s[k] !== undefined && typeof s[k] !== "string") bad(`${path}.${k}`, "Invalid value: must be a string");
+  for (const k of NUMBER_KEYWORDS) if (s[k] !== undefined && typeof s[k] !== "number") bad(`${path}.${k}`, "Invalid value: must be a number");
+  for (const k of BOOLEAN_KEYWORDS) if (s[k] !== undefined && typeof s[k] !== "boolean") bad(`${path}.${k}`, "Invalid value: must be a boolean");
+  for (const k of ["required", "x-kubernetes-list-map-keys"]) {
+    if (s[k] !== undefined && (!Array.isArray(s[k]) || (s[k] as unknown[]).some((x) => typeof x !== "string"))) bad(`${path}.${k}`, "Invalid value: must be a list of strings");
+  }
+  if (s.enum !== undefined && !Array.isArray(s.enum)) bad(`${path}.enum`, "Invalid value: must be a list");
+  for (const k of ["properties", "patternProperties", "definitions"]) {
+    const props = s[k];
+    if (props === undefined) continue;
+    if (!props || typeof props !== "object" || Array.isArray(props)) bad(`${path}.${k}`, "Invalid value: must be an object");
+    else for (const [name, sub] of Object.entries(props)) schemaTypeCauses(sub, `${path}.${k}[${name}]`, out, depth + 1);
+  }
+  for (const k of ["allOf", "anyOf", "oneOf"]) {
+    const list = s[k];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) bad(`${path}.${k}`, "Invalid value: must be a list");
+    else list.forEach((sub, i) => schemaTypeCauses(sub, `${path}.${k}[${i}]`, out, depth + 1));
+  }
+  if (s.not !== undefined) schemaTypeCauses(s.not, `${path}.not`, out, depth + 1);
+  if (Array.isArray(s.items)) s.items.forEach((sub, i) => schemaTypeCauses(sub, `${path}.items[${i}]`, out, depth + 1));
+  else if (s.items !== undefined) schemaTypeCauses(s.items, `${path}.items`, out, depth + 1);
+  if (s.additionalProperties !== undefined && typeof s.additionalProperties !== "boolean") schemaTypeCauses(s.additionalProperties, `${path}.additionalProperties`, out, depth + 1);
+}
+
 /** Structural checks kube-apiserver makes before accepting a CRD; returns field errors (empty = valid). */
 export function validateCrd(crd: KubeObject): StatusCause[] {
   const out: StatusCause[] = [];
@@ -56,6 +95,10 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
       if (!v || typeof v !== "object" || typeof v.name !== "string" || !DNS_LABEL.test(v.name)) bad(`spec.versions[${i}].name`, "Invalid value: a DNS-1035 label is required");
       else if (seen.has(v.name)) bad(`spec.versions[${i}].name`, `Duplicate value: ${JSON.stringify(v.name)}`, "FieldValueDuplicate");
       else seen.add(v.name);
+    });
+    versions.forEach((v: CrdVersion, i) => {
+      const schema = (v as { schema?: { openAPIV3Schema?: unknown } } | undefined)?.schema?.openAPIV3Schema;
+      if (schema !== undefined) schemaTypeCauses(schema, `spec.versions[${i}].schema.openAPIV3Schema`, out);
     });
     const storage = versions.filter((v: CrdVersion) => v && v.storage === true).length;
     if (storage !== 1) bad("spec.versions", "Invalid value: must have exactly one version marked as storage version");

@@ -83,6 +83,28 @@ describe("apiserver CRDs", () => {
     expect(api.kinds().some((k) => k.group === "example.com")).toBe(false);
   });
 
+  it("rejects a schema whose keywords have the wrong JSON type (a YAML `description: a: b` slip), naming the field", async () => {
+    const { api } = newServer();
+    const crd = widgetCrd(["v1"]) as any;
+    crd.spec.versions[0].schema.openAPIV3Schema = {
+      type: "object",
+      properties: {
+        spec: {
+          type: "object",
+          required: "name",
+          properties: { name: { type: "string", description: { "The name (default": "none)" } }, size: { type: "integer", minimum: "0" } },
+          additionalProperties: { type: 7 },
+        },
+      },
+    };
+    const r = await call(api, "POST", CRDS, crd);
+    expect(r.status).toBe(422);
+    const fields = r.body.details.causes.map((c: any) => c.field);
+    const at = "spec.versions[0].schema.openAPIV3Schema.properties[spec]";
+    expect(fields).toEqual(expect.arrayContaining([`${at}.required`, `${at}.properties[name].description`, `${at}.properties[size].minimum`, `${at}.additionalProperties.type`]));
+    expect(api.kinds().some((k) => k.group === "example.com")).toBe(false);
+  });
+
   it("a CRD colliding with a built-in resource is not established", async () => {
     const { api } = newServer();
     const r = await call(api, "POST", CRDS, {
