@@ -4,7 +4,7 @@
 import { makeInformer, type KubeConfig, type KubernetesObject, type V1Secret } from "@kubernetes/client-node";
 import { CacheIndex } from "./cache-index.js";
 import { EdgeClient } from "./edge-client.js";
-import { CLUSTER, collectionPath, CONTROL_PLANE_ENDPOINT, DEV_CLUSTER, DEV_MACHINE, DEV_MACHINE_POOL, ENV_VAR, MACHINE_POOL, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
+import { CLUSTER, collectionPath, CONTROL_PLANE_ENDPOINT, DEV_CLUSTER, DEV_MACHINE, DEV_MACHINE_POOL, ENV_VAR, IN_MEMORY_CLUSTER, IN_MEMORY_MACHINE, MACHINE_POOL, errorMessage, Kube, MACHINE, SECRET, type GVR, type KubeObject } from "./kube.js";
 import type { Logger } from "./log.js";
 import { etcdRpcObserver, type Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
@@ -16,6 +16,7 @@ import type { Caches, ControllerKind, ReconcileContext, VipPort } from "./reconc
 import { reconcileControlPlaneEndpoint } from "./reconcilers/controlplaneendpoint.js";
 import { owningClusterName, reconcileDevCluster } from "./reconcilers/devcluster.js";
 import { endpointRef, reconcileEnvVar } from "./reconcilers/envvar.js";
+import { IN_MEMORY_FLAVOR } from "./reconcilers/infra-flavor.js";
 import { reconcileMimicMachine, type MimicKind } from "./reconcilers/mimicry.js";
 import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
 import { reconcileDevMachinePool } from "./reconcilers/devmachinepool.js";
@@ -72,6 +73,9 @@ export class Manager {
   private clusters!: Cached<KubeObject>;
   private machines!: Cached<KubeObject>;
   private secrets!: Cached<Secret>;
+  /** InMemoryCluster/InMemoryMachine v1alpha1 (reconcilers/infra-flavor.ts). */
+  private inMemoryClusters!: Cached<KubeObject>;
+  private inMemoryMachines!: Cached<KubeObject>;
   private devMachinePools!: Cached<KubeObject>;
   private machinePools!: Cached<KubeObject>;
   private controlPlaneEndpoints!: Cached<KubeObject>;
@@ -106,6 +110,8 @@ export class Manager {
     this.queues = {
       DevCluster: queueFor("DevCluster"),
       DevMachine: queueFor("DevMachine"),
+      InMemoryCluster: queueFor("InMemoryCluster"),
+      InMemoryMachine: queueFor("InMemoryMachine"),
       DevMachinePool: queueFor("DevMachinePool"),
       ControlPlaneEndpoint: queueFor("ControlPlaneEndpoint"),
       EnvVar: queueFor("EnvVar"),
@@ -117,6 +123,8 @@ export class Manager {
       cluster: (ns, name) => this.clusters.get(name, ns),
       machine: (ns, name) => this.machines.get(name, ns),
       secret: (ns, name) => this.secrets.get(name, ns),
+      inMemoryCluster: (ns, name) => this.inMemoryClusters.get(name, ns),
+      inMemoryMachine: (ns, name) => this.inMemoryMachines.get(name, ns),
       devMachinePool: (ns, name) => this.devMachinePools.get(name, ns),
       machinePool: (ns, name) => this.machinePools.get(name, ns),
       controlPlaneEndpoint: (ns, name) => this.controlPlaneEndpoints.get(name, ns),
@@ -164,6 +172,8 @@ export class Manager {
     this.devMachines = this.informer("devmachines", DEV_MACHINE);
     this.clusters = this.informer("clusters", CLUSTER);
     this.machines = this.informer("machines", MACHINE);
+    this.inMemoryClusters = this.informer("inmemoryclusters", IN_MEMORY_CLUSTER);
+    this.inMemoryMachines = this.informer("inmemorymachines", IN_MEMORY_MACHINE);
     this.devMachinePools = this.informer("devmachinepools", DEV_MACHINE_POOL);
     this.machinePools = this.informer("machinepools", MACHINE_POOL);
     this.controlPlaneEndpoints = this.informer("controlplaneendpoints", CONTROL_PLANE_ENDPOINT);
@@ -221,9 +231,31 @@ export class Manager {
       if (cluster && (name === `${cluster}-ca` || name === `${cluster}-etcd`)) {
         const ns = s.metadata!.namespace!;
         this.onCluster(ns, cluster, this.clusters.get(cluster, ns), { devClustersOnly: true });
+        const ref = this.clusters.get(cluster, ns)?.spec?.infrastructureRef;
+        if (ref?.kind === "InMemoryCluster" && ref.name) this.enqueue("InMemoryCluster", ns, ref.name);
         if (this.controlPlaneEndpoints.get(cluster, ns)) this.enqueue("ControlPlaneEndpoint", ns, cluster);
       }
     });
+    // InMemoryCluster/InMemoryMachine: the same triggers as their Dev* counterparts, found by the
+    // Cluster's and Machine's infrastructureRef, or by the cluster label (a scan: v1alpha1 objects are few).
+    when(this.inMemoryClusters, specAndMeta, (o) => this.enqueue("InMemoryCluster", o.metadata.namespace!, o.metadata.name));
+    when(this.inMemoryMachines, devMachineOwn, (o) => this.enqueue("InMemoryMachine", o.metadata.namespace!, o.metadata.name));
+    const inMemoryMachinesOf = (ns: string, cluster: string) => {
+      for (const m of this.inMemoryMachines.list(ns)) if (m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("InMemoryMachine", ns, m.metadata.name);
+    };
+    when(this.inMemoryClusters, devClusterForMachines, (o) => {
+      const cluster = owningClusterName(o);
+      if (cluster) inMemoryMachinesOf(o.metadata.namespace!, cluster);
+    });
+    when(this.machines, machineForDevMachine, (m) => {
+      const ref = m.spec?.infrastructureRef;
+      if (ref?.kind === "InMemoryMachine" && ref.name) this.enqueue("InMemoryMachine", m.metadata.namespace!, ref.name);
+    });
+    when(this.clusters, specAndMeta, (c) => {
+      const ref = c.spec?.infrastructureRef;
+      if (ref?.kind === "InMemoryCluster" && ref.name) this.enqueue("InMemoryCluster", c.metadata.namespace!, ref.name);
+    });
+    when(this.clusters, clusterForMachines, (c) => inMemoryMachinesOf(c.metadata.namespace!, c.metadata.name));
     when(this.devMachinePools, specAndMeta, (o) => this.enqueue("DevMachinePool", o.metadata.namespace!, o.metadata.name));
     // A MachinePool's replicas, version and bootstrap data are spec; its infrastructureRef names the pool.
     when(this.machinePools, specAndMeta, (mp) => {
@@ -268,6 +300,8 @@ export class Manager {
       await this.startInformer(name, inf);
     }
     for (const { name, inf } of [
+      { name: "inmemoryclusters", inf: this.inMemoryClusters },
+      { name: "inmemorymachines", inf: this.inMemoryMachines },
       { name: "devmachinepools", inf: this.devMachinePools },
       { name: "machinepools", inf: this.machinePools },
       { name: "controlplaneendpoints", inf: this.controlPlaneEndpoints },
@@ -351,6 +385,10 @@ export class Manager {
         return reconcileDevCluster(this.ctx, ns, name);
       case "DevMachine":
         return reconcileDevMachine(this.ctx, ns, name);
+      case "InMemoryCluster":
+        return reconcileDevCluster(this.ctx, ns, name, IN_MEMORY_FLAVOR);
+      case "InMemoryMachine":
+        return reconcileDevMachine(this.ctx, ns, name, IN_MEMORY_FLAVOR);
       case "DevMachinePool":
         return reconcileDevMachinePool(this.ctx, ns, name);
       case "ControlPlaneEndpoint":

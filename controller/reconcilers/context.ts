@@ -23,6 +23,8 @@ export interface Caches {
   devMachine(ns: string, name: string): KubeObject | undefined;
   cluster(ns: string, name: string): KubeObject | undefined;
   machine(ns: string, name: string): KubeObject | undefined;
+  inMemoryCluster(ns: string, name: string): KubeObject | undefined;
+  inMemoryMachine(ns: string, name: string): KubeObject | undefined;
   devMachinePool(ns: string, name: string): KubeObject | undefined;
   machinePool(ns: string, name: string): KubeObject | undefined;
   controlPlaneEndpoint(ns: string, name: string): KubeObject | undefined;
@@ -35,7 +37,7 @@ export interface Caches {
   devMachinesOfCluster(ns: string, cluster: string): string[];
 }
 
-export type ControllerKind = "DevCluster" | "DevMachine" | "DevMachinePool" | "ControlPlaneEndpoint" | "EnvVar" | "MimicMachine";
+export type ControllerKind = "DevCluster" | "DevMachine" | "InMemoryCluster" | "InMemoryMachine" | "DevMachinePool" | "ControlPlaneEndpoint" | "EnvVar" | "MimicMachine";
 
 export interface ReconcileContext {
   kube: Kube;

@@ -2,7 +2,7 @@
 // VIP (serving with the cluster's CAs once CAPI has created them), publishes the endpoint, and on delete closes the VIP and drops the edge state.
 // The edge cluster id is the owning CAPI Cluster's <namespace>/<name>, so the VIP, the machines and
 // the kubeconfig CAPI writes all agree on one name.
-import { DEV_CLUSTER, errorMessage, secretValue, type KubeObject } from "../kube.js";
+import { errorMessage, secretValue, type KubeObject } from "../kube.js";
 import { EdgeError, type EdgeMachineList } from "../edge-client.js";
 import { PortUnavailableError } from "../vip/ports.js";
 import { isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
@@ -10,6 +10,7 @@ import type { PemPair, ReconcileContext, Result } from "./context.js";
 import { CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
 import { syncApiFaults, vipOutageUntil } from "./faults.js";
+import { clusterObject, DEV_FLAVOR, type InfraFlavor } from "./infra-flavor.js";
 
 export const CLUSTER_FINALIZER = "dockercluster.infrastructure.cluster.x-k8s.io";
 export const LISTENER_ANNOTATION = "inmemorycluster.infrastructure.cluster.x-k8s.io/listener";
@@ -47,7 +48,7 @@ function vipWanted(machines: EdgeMachineList): boolean {
  * Ready with an endpoint (then the cluster was registered; a 404 means the edge lost it: register again).
  * So a Ready cluster costs one edge call per reconcile instead of two.
  */
-async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: string, cluster: string): Promise<() => Promise<EdgeMachineList>> {
+async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: string, cluster: string, flavor: InfraFlavor): Promise<() => Promise<EdgeMachineList>> {
   const list = () => ctx.edge.listMachines(ns, cluster);
   let lost = false;
   if (isTrue(dc.status?.conditions, Types.Ready) && dc.spec?.controlPlaneEndpoint?.port) {
@@ -60,7 +61,7 @@ async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: stri
     }
   }
   await ctx.edge.putCluster(ns, cluster);
-  if (lost) {
+  if (lost && flavor === DEV_FLAVOR) {
     // The edge lost a cluster it had: now that it is back, every machine must be handed to it again.
     for (const dm of ctx.cache.devMachinesOfCluster(ns, cluster)) {
       ctx.finishedOnEdge.delete(`${ns}/${dm}`);
@@ -70,38 +71,40 @@ async function ensureEdgeCluster(ctx: ReconcileContext, dc: KubeObject, ns: stri
   return list;
 }
 
-async function setStatus(ctx: ReconcileContext, dc: KubeObject, conds: ConditionInput[], provisioned?: boolean): Promise<void> {
+async function setStatus(ctx: ReconcileContext, flavor: InfraFlavor, dc: KubeObject, conds: ConditionInput[], provisioned?: boolean): Promise<void> {
   const conditions = setConditions(dc.status?.conditions, conds, { generation: dc.metadata.generation });
-  const initialization = provisioned || dc.status?.initialization?.provisioned ? { provisioned: true } : undefined;
-  await patchStatusIfChanged(ctx.kube, DEV_CLUSTER, dc, { conditions, initialization });
+  const isProvisioned = provisioned || dc.status?.initialization?.provisioned === true;
+  const initialization = isProvisioned ? { provisioned: true } : undefined;
+  await patchStatusIfChanged(ctx.kube, flavor.clusterGVR, dc, { conditions, initialization, ...(flavor.writesReady ? { ready: isProvisioned } : {}) });
 }
 
-export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
-  let dc = ctx.cache.devCluster(ns, name);
+/** Serves DevCluster (and, with IN_MEMORY_FLAVOR, InMemoryCluster v1alpha1: see infra-flavor.ts). */
+export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, name: string, flavor: InfraFlavor = DEV_FLAVOR): Promise<Result> {
+  let dc = clusterObject(ctx, flavor, ns, name);
   if (!dc) return {};
   const clusterName = owningClusterName(dc);
 
-  if (dc.metadata.deletionTimestamp) return reconcileDelete(ctx, dc, clusterName);
+  if (dc.metadata.deletionTimestamp) return reconcileDelete(ctx, flavor, dc, clusterName);
 
-  if (!dc.spec?.backend?.inMemory) {
+  if (!flavor.inMemory(dc)) {
     const reason = dc.spec?.backend?.docker ? DOCKER_UNSUPPORTED : "spec.backend.inMemory is required";
-    await setStatus(ctx, dc, [{ type: Types.Ready, status: "False", reason: Reasons.UnsupportedBackend, message: reason }]);
+    await setStatus(ctx, flavor, dc, [{ type: Types.Ready, status: "False", reason: Reasons.UnsupportedBackend, message: reason }]);
     return {};
   }
   if (!clusterName) {
-    await setStatus(ctx, dc, [
+    await setStatus(ctx, flavor, dc, [
       { type: Types.Ready, status: "False", reason: Reasons.WaitingForCluster, message: "Waiting for the Cluster controller to set an owner reference" },
     ]);
     return {};
   }
   const cluster = ctx.cache.cluster(ns, clusterName);
   if (isPaused(cluster, dc)) {
-    await setStatus(ctx, dc, [{ type: Types.Paused, status: "True", reason: Reasons.Paused }]);
+    await setStatus(ctx, flavor, dc, [{ type: Types.Paused, status: "True", reason: Reasons.Paused }]);
     return {};
   }
 
-  dc = await ensureFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
-  const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName);
+  dc = await ensureFinalizer(ctx.kube, flavor.clusterGVR, dc, CLUSTER_FINALIZER);
+  const edgeMachines = await ensureEdgeCluster(ctx, dc, ns, clusterName, flavor);
   const faultError = await syncApiFaults(ctx, dc, ns, clusterName);
   if (faultError) ctx.log.warn({ cluster: `${ns}/${clusterName}`, err: faultError }, "API faults not applied");
 
@@ -126,7 +129,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
     } catch (e) {
       const portTaken = e instanceof PortUnavailableError;
       ctx.log.warn({ cluster: `${ns}/${clusterName}`, port: recorded?.port, err: errorMessage(e) }, portTaken ? "VIP port unavailable; retrying" : "opening the VIP failed");
-      await setStatus(ctx, dc, [
+      await setStatus(ctx, flavor, dc, [
         { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
         portTaken
           ? { type: Types.Ready, status: "False", reason: Reasons.VIPPortUnavailable, message: `${errorMessage(e)}; the endpoint keeps its port, retrying` }
@@ -144,7 +147,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
     (recorded?.host !== endpoint.host || recorded?.port !== endpoint.port || dc.metadata.annotations?.[LISTENER_ANNOTATION] !== listener)
   ) {
     // Go on with the stored object: its new generation is what the status below has observed.
-    dc = await ctx.kube.patch(DEV_CLUSTER, ns, name, {
+    dc = await ctx.kube.patch(flavor.clusterGVR, ns, name, {
       metadata: { annotations: { [LISTENER_ANNOTATION]: listener }, resourceVersion: dc.metadata.resourceVersion },
       spec: { controlPlaneEndpoint: { host: endpoint.host, port: endpoint.port } },
     });
@@ -152,6 +155,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
 
   await setStatus(
     ctx,
+    flavor,
     dc,
     [
       { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
@@ -165,7 +169,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
   return ca && etcdCa ? {} : { requeueAfterMs: SECRET_RETRY_MS };
 }
 
-async function reconcileDelete(ctx: ReconcileContext, dc: KubeObject, clusterName: string | undefined): Promise<Result> {
+async function reconcileDelete(ctx: ReconcileContext, flavor: InfraFlavor, dc: KubeObject, clusterName: string | undefined): Promise<Result> {
   const ns = dc.metadata.namespace!;
   if (!dc.metadata.finalizers?.includes(CLUSTER_FINALIZER)) return {};
   if (clusterName) {
@@ -173,7 +177,7 @@ async function reconcileDelete(ctx: ReconcileContext, dc: KubeObject, clusterNam
     await ctx.vip.close(ns, clusterName);
     await ctx.edge.deleteCluster(ns, clusterName);
   }
-  await removeFinalizer(ctx.kube, DEV_CLUSTER, dc, CLUSTER_FINALIZER);
+  await removeFinalizer(ctx.kube, flavor.clusterGVR, dc, CLUSTER_FINALIZER);
   ctx.log.info({ cluster: `${ns}/${clusterName}` }, "fake cluster deleted");
   return {};
 }

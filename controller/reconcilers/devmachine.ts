@@ -4,10 +4,11 @@
 // says the next step is due (`nextTransitionAt`): watches plus one timer, no polling.
 import type { EdgeMachine, EdgeMachineSpec, MachineProvisioning } from "../edge-client.js";
 import { EdgeError } from "../edge-client.js";
-import { DEV_MACHINE, MACHINE, type KubeObject } from "../kube.js";
+import { MACHINE, type KubeObject } from "../kube.js";
 import { getCondition, isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
 import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
+import { clusterObject, DEV_FLAVOR, machineObject, type InfraFlavor } from "./infra-flavor.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
 
 export const MACHINE_FINALIZER = "dockermachine.infrastructure.cluster.x-k8s.io";
@@ -62,16 +63,20 @@ function clusterOf(ctx: ReconcileContext, dm: KubeObject, machine: KubeObject | 
   return dm.metadata.labels?.[CLUSTER_NAME_LABEL] ?? machine?.spec?.clusterName;
 }
 
-/** The Cluster's DevCluster: its infrastructureRef, else a DevCluster owned by / labelled for it. */
-function devClusterOf(ctx: ReconcileContext, ns: string, clusterName: string, cluster: KubeObject | undefined): KubeObject | undefined {
+/** The Cluster's DevCluster (InMemoryCluster): its infrastructureRef, else one owned by / labelled for it. */
+function devClusterOf(ctx: ReconcileContext, flavor: InfraFlavor, ns: string, clusterName: string, cluster: KubeObject | undefined): KubeObject | undefined {
   const ref = cluster?.spec?.infrastructureRef;
-  if (ref?.kind === "DevCluster" && ref.name) return ctx.cache.devCluster(ns, ref.name);
+  if (ref?.kind === flavor.clusterKind && ref.name) return clusterObject(ctx, flavor, ns, ref.name);
+  if (flavor !== DEV_FLAVOR) return undefined;
   const owned = ctx.cache.devClustersOfCluster(ns, clusterName)[0];
   return owned === undefined ? undefined : ctx.cache.devCluster(ns, owned);
 }
 
-export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string): Promise<Result> {
-  let dm = ctx.cache.devMachine(ns, name);
+/** Serves DevMachine (and, with IN_MEMORY_FLAVOR, InMemoryMachine v1alpha1: see infra-flavor.ts). */
+export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, name: string, flavor: InfraFlavor = DEV_FLAVOR): Promise<Result> {
+  let dm = machineObject(ctx, flavor, ns, name);
+  const gvr = flavor.machineGVR;
+  const ready = (v: boolean) => (flavor.writesReady ? { ready: v } : {});
   if (!dm) {
     ctx.finishedOnEdge.delete(`${ns}/${name}`);
     return {};
@@ -80,13 +85,14 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
   const machine = machineName ? ctx.cache.machine(ns, machineName) : undefined;
   const clusterName = clusterOf(ctx, dm, machine);
 
-  if (dm.metadata.deletionTimestamp) return reconcileDelete(ctx, dm, clusterName);
+  if (dm.metadata.deletionTimestamp) return reconcileDelete(ctx, flavor, dm, clusterName);
 
   const controlPlane = isControlPlaneMachine(machine) || isControlPlaneMachine(dm);
-  if (!dm.spec?.backend?.inMemory) {
+  const inMemory = flavor.inMemory(dm);
+  if (!inMemory) {
     const message = dm.spec?.backend?.docker ? DOCKER_UNSUPPORTED : "spec.backend.inMemory is required";
     const conditions = setConditions(dm.status?.conditions, [{ type: Types.Ready, status: "False", reason: Reasons.UnsupportedBackend, message }]);
-    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions });
+    await patchStatusIfChanged(ctx.kube, gvr, dm, { conditions });
     return {};
   }
   // CAPI sets the owner reference and labels; until then a watch on Machine/Cluster brings us back.
@@ -95,12 +101,12 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
   if (!cluster) return {};
   if (isPaused(cluster, dm)) {
     const conditions = setConditions(dm.status?.conditions, [{ type: Types.Paused, status: "True", reason: Reasons.Paused }]);
-    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions });
+    await patchStatusIfChanged(ctx.kube, gvr, dm, { conditions });
     return {};
   }
 
-  dm = await ensureFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
-  const devCluster = devClusterOf(ctx, ns, clusterName, cluster);
+  dm = await ensureFinalizer(ctx.kube, gvr, dm, MACHINE_FINALIZER);
+  const devCluster = devClusterOf(ctx, flavor, ns, clusterName, cluster);
   const failureDomain = typeof machine.spec?.failureDomain === "string" && machine.spec.failureDomain ? machine.spec.failureDomain : undefined;
   const notPaused: ConditionInput = { type: Types.Paused, status: "False", reason: Reasons.NotPaused };
 
@@ -109,13 +115,13 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     const conditions = setConditions(dm.status?.conditions, [notPaused, ...gatedConditions(gate, controlPlane)], {
       generation: dm.metadata.generation,
     });
-    await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, { conditions, failureDomain });
+    await patchStatusIfChanged(ctx.kube, gvr, dm, { conditions, failureDomain, ...ready(false) });
     return {};
   }
 
   if (ctx.finishedOnEdge.has(`${ns}/${name}`) && finished(dm, machine)) {
     // The VIP closes with the last kube-apiserver; a finished control plane machine brings it back too.
-    if (controlPlane && !ctx.vip.isOpen(ns, clusterName) && devCluster) ctx.enqueue("DevCluster", ns, devCluster.metadata.name);
+    if (controlPlane && !ctx.vip.isOpen(ns, clusterName) && devCluster) ctx.enqueue(flavor.clusterKind, ns, devCluster.metadata.name);
     return {};
   }
 
@@ -124,28 +130,29 @@ export async function reconcileDevMachine(ctx: ReconcileContext, ns: string, nam
     version: String(machine.spec?.version ?? ""),
     ...(failureDomain ? { failureDomain } : {}),
     bootstrapped: machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] !== undefined,
-    provisioning: provisioningOf(dm.spec.backend.inMemory),
+    provisioning: provisioningOf(inMemory),
   };
   const em = (await readEdgeMachine(ctx, dm, clusterName, spec)) ?? (await ctx.edge.putMachine(ns, clusterName, name, spec));
 
   const vmDone = em.steps.vm?.done === true;
   if (vmDone && dm.spec.providerID !== em.providerID) {
     // Go on with the stored object: its new generation is what the status below has observed.
-    dm = await ctx.kube.patch(DEV_MACHINE, ns, name, { spec: { providerID: em.providerID } });
+    dm = await ctx.kube.patch(gvr, ns, name, { spec: { providerID: em.providerID } });
   }
 
   const conditions = setConditions(dm.status?.conditions, [notPaused, ...edgeConditions(em)], { generation: dm.metadata.generation });
   const provisioned = em.ready || dm.status?.initialization?.provisioned === true;
-  await patchStatusIfChanged(ctx.kube, DEV_MACHINE, dm, {
+  await patchStatusIfChanged(ctx.kube, gvr, dm, {
     conditions,
     failureDomain,
+    ...ready(provisioned),
     ...(provisioned ? { initialization: { provisioned: true } } : {}),
     ...(vmDone ? { addresses: [{ type: "Hostname", address: name }] } : {}),
   });
 
   // The first kube-apiserver after none (new cluster, or all control planes were gone) brings the VIP back.
   if (controlPlane && em.steps.apiServer?.done && !ctx.vip.isOpen(ns, clusterName) && devCluster) {
-    ctx.enqueue("DevCluster", ns, devCluster.metadata.name);
+    ctx.enqueue(flavor.clusterKind, ns, devCluster.metadata.name);
   }
 
   if (em.ready && machine.metadata.annotations?.[BOOTSTRAPPED_ANNOTATION] === undefined) {
@@ -209,7 +216,7 @@ async function readEdgeMachine(ctx: ReconcileContext, dm: KubeObject, cluster: s
   return em;
 }
 
-async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
+async function reconcileDelete(ctx: ReconcileContext, flavor: InfraFlavor, dm: KubeObject, clusterName: string | undefined): Promise<Result> {
   const ns = dm.metadata.namespace!;
   const name = dm.metadata.name;
   ctx.finishedOnEdge.delete(`${ns}/${name}`);
@@ -231,6 +238,6 @@ async function reconcileDelete(ctx: ReconcileContext, dm: KubeObject, clusterNam
       ctx.log.info({ cluster: `${ns}/${clusterName}` }, "last kube-apiserver gone: VIP closed");
     }
   }
-  await removeFinalizer(ctx.kube, DEV_MACHINE, dm, MACHINE_FINALIZER);
+  await removeFinalizer(ctx.kube, flavor.machineGVR, dm, MACHINE_FINALIZER);
   return {};
 }

@@ -31,6 +31,8 @@ export interface OwnedStatus {
   initialization?: { provisioned?: boolean };
   failureDomain?: string;
   addresses?: Array<{ type: string; address: string }>;
+  /** The v1beta1 contract's status.ready (InMemoryCluster/InMemoryMachine v1alpha1). */
+  ready?: boolean;
 }
 
 /** Patch status with `next` (and the v1beta1 condition mirror) unless it already says that. */
@@ -40,7 +42,8 @@ export async function patchStatusIfChanged(kube: Kube, gvr: GVR, obj: KubeObject
     !sameConditions(cur.conditions, next.conditions) ||
     (next.initialization !== undefined && JSON.stringify(cur.initialization ?? {}) !== JSON.stringify(next.initialization)) ||
     (next.failureDomain !== undefined && cur.failureDomain !== next.failureDomain) ||
-    (next.addresses !== undefined && JSON.stringify(cur.addresses ?? []) !== JSON.stringify(next.addresses));
+    (next.addresses !== undefined && JSON.stringify(cur.addresses ?? []) !== JSON.stringify(next.addresses)) ||
+    (next.ready !== undefined && cur.ready !== next.ready);
   if (!changed) return false;
   const body: Record<string, unknown> = {
     conditions: next.conditions,
@@ -49,6 +52,7 @@ export async function patchStatusIfChanged(kube: Kube, gvr: GVR, obj: KubeObject
   if (next.initialization !== undefined) body.initialization = next.initialization;
   if (next.failureDomain !== undefined) body.failureDomain = next.failureDomain;
   if (next.addresses !== undefined) body.addresses = next.addresses;
+  if (next.ready !== undefined) body.ready = next.ready;
   try {
     await kube.patchStatus(gvr, obj.metadata.namespace!, obj.metadata.name, { status: body });
   } catch (e) {
