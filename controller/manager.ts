@@ -178,8 +178,7 @@ export class Manager {
     this.machinePools = this.informer("machinepools", MACHINE_POOL);
     this.controlPlaneEndpoints = this.informer("controlplaneendpoints", CONTROL_PLANE_ENDPOINT);
     this.envVars = this.informer("envvars", ENV_VAR);
-    const mimicry = this.opts.mimicry ?? [];
-    this.mimicMachines = mimicry.map((k) => this.informer(`${k.gvr.plural}.${k.gvr.group}`, k.gvr));
+    this.mimicMachines = (this.opts.mimicry ?? []).map((k) => this.informer(`${k.gvr.plural}.${k.gvr.group}`, k.gvr));
     const secretsPath = ns ? `/api/v1/namespaces/${ns}/secrets` : "/api/v1/secrets";
     // Only CAPI's secrets (labelled with their cluster) are cached: `<cluster>-ca`, `<cluster>-etcd`, ...
     this.secrets = this.track<Secret>("secrets", (list) =>
@@ -215,13 +214,20 @@ export class Manager {
     });
     when(this.devMachines, devMachineOwn, (o) => this.enqueue("DevMachine", o.metadata.namespace!, o.metadata.name));
     // The DevMachine reconciler reads a Machine's metadata and spec, never its status.
+    const mimicry = this.opts.mimicry ?? [];
     when(this.machines, machineForDevMachine, (m) => {
+      const ns = m.metadata.namespace!;
       const ref = m.spec?.infrastructureRef;
-      if (ref?.kind === "DevMachine" && ref.name) this.enqueue("DevMachine", m.metadata.namespace!, ref.name);
+      if (ref?.kind === "DevMachine" && ref.name) this.enqueue("DevMachine", ns, ref.name);
       // A DevMachine created before its Machine's infrastructureRef was set is found by its ownerRef.
-      for (const dm of this.devMachinesOfMachine.lookup(m.metadata.namespace!, m.metadata.name)) {
-        if (dm !== ref?.name) this.enqueue("DevMachine", m.metadata.namespace!, dm);
+      for (const dm of this.devMachinesOfMachine.lookup(ns, m.metadata.name)) {
+        if (dm !== ref?.name) this.enqueue("DevMachine", ns, dm);
       }
+      if (!ref?.name) return;
+      if (ref.kind === "InMemoryMachine") this.enqueue("InMemoryMachine", ns, ref.name);
+      // A mimicked machine reads its Machine's bootstrap data, owner and labels, all in this fingerprint.
+      const i = mimicry.findIndex((k) => k.gvr.kind === ref.kind && (ref.apiGroup ?? ref.apiVersion?.split("/")[0]) === k.gvr.group);
+      if (i >= 0) this.enqueueMimic(i, ns, ref.name);
     });
     when(this.clusters, specAndMeta, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c, { devClustersOnly: true }));
     when(this.clusters, clusterForMachines, (c) => this.onCluster(c.metadata.namespace!, c.metadata.name, c, { devMachinesOnly: true }));
@@ -231,42 +237,22 @@ export class Manager {
       if (cluster && (name === `${cluster}-ca` || name === `${cluster}-etcd`)) {
         const ns = s.metadata!.namespace!;
         this.onCluster(ns, cluster, this.clusters.get(cluster, ns), { devClustersOnly: true });
-        const ref = this.clusters.get(cluster, ns)?.spec?.infrastructureRef;
-        if (ref?.kind === "InMemoryCluster" && ref.name) this.enqueue("InMemoryCluster", ns, ref.name);
         if (this.controlPlaneEndpoints.get(cluster, ns)) this.enqueue("ControlPlaneEndpoint", ns, cluster);
       }
     });
-    // InMemoryCluster/InMemoryMachine: the same triggers as their Dev* counterparts, found by the
-    // Cluster's and Machine's infrastructureRef, or by the cluster label (a scan: v1alpha1 objects are few).
+    // InMemoryCluster/InMemoryMachine: the same triggers as their Dev* counterparts (the Cluster's and
+    // Machine's are in onCluster and the Machine handler above).
     when(this.inMemoryClusters, specAndMeta, (o) => this.enqueue("InMemoryCluster", o.metadata.namespace!, o.metadata.name));
     when(this.inMemoryMachines, devMachineOwn, (o) => this.enqueue("InMemoryMachine", o.metadata.namespace!, o.metadata.name));
-    const inMemoryMachinesOf = (ns: string, cluster: string) => {
-      for (const m of this.inMemoryMachines.list(ns)) if (m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("InMemoryMachine", ns, m.metadata.name);
-    };
     when(this.inMemoryClusters, devClusterForMachines, (o) => {
       const cluster = owningClusterName(o);
-      if (cluster) inMemoryMachinesOf(o.metadata.namespace!, cluster);
+      if (cluster) this.inMemoryMachinesOf(o.metadata.namespace!, cluster);
     });
-    when(this.machines, machineForDevMachine, (m) => {
-      const ref = m.spec?.infrastructureRef;
-      if (ref?.kind === "InMemoryMachine" && ref.name) this.enqueue("InMemoryMachine", m.metadata.namespace!, ref.name);
-    });
-    when(this.clusters, specAndMeta, (c) => {
-      const ref = c.spec?.infrastructureRef;
-      if (ref?.kind === "InMemoryCluster" && ref.name) this.enqueue("InMemoryCluster", c.metadata.namespace!, ref.name);
-    });
-    when(this.clusters, clusterForMachines, (c) => inMemoryMachinesOf(c.metadata.namespace!, c.metadata.name));
     when(this.devMachinePools, specAndMeta, (o) => this.enqueue("DevMachinePool", o.metadata.namespace!, o.metadata.name));
     // A MachinePool's replicas, version and bootstrap data are spec; its infrastructureRef names the pool.
     when(this.machinePools, specAndMeta, (mp) => {
       const ref = mp.spec?.template?.spec?.infrastructureRef;
       if (ref?.kind === "DevMachinePool" && ref.name) this.enqueue("DevMachinePool", mp.metadata.namespace!, ref.name);
-    });
-    // The pool's gates read the Cluster's status (infrastructure provisioned, control plane initialized).
-    when(this.clusters, clusterForMachines, (c) => {
-      for (const dmp of this.devMachinePools.list(c.metadata.namespace)) {
-        if (dmp.metadata.labels?.[CLUSTER_NAME_LABEL] === c.metadata.name) this.enqueue("DevMachinePool", dmp.metadata.namespace!, dmp.metadata.name);
-      }
     });
     when(this.controlPlaneEndpoints, specAndMeta, (o) => this.enqueue("ControlPlaneEndpoint", o.metadata.namespace!, o.metadata.name));
     // An EnvVar reads its endpoint's status: every change of it (status included) goes to the EnvVars
@@ -281,13 +267,6 @@ export class Manager {
     // Mimicked machines: their provider ID and readiness may be in status, so every change counts; a
     // Machine change (bootstrap data, owner) goes to the machine its infrastructureRef names.
     this.mimicMachines.forEach((inf, i) => each(inf, (o) => this.enqueueMimic(i, o.metadata.namespace!, o.metadata.name)));
-    if (mimicry.length) {
-      each(this.machines, (m) => {
-        const ref = m.spec?.infrastructureRef;
-        const i = mimicry.findIndex((k) => k.gvr.kind === ref?.kind && (ref?.apiGroup ?? ref?.apiVersion?.split("/")[0]) === k.gvr.group);
-        if (i >= 0 && ref?.name) this.enqueueMimic(i, m.metadata.namespace!, ref.name);
-      });
-    }
 
     // Start in dependency order so that the first DevMachine reconciles see their Machines and Clusters.
     for (const { name, inf } of [
@@ -363,15 +342,26 @@ export class Manager {
 
   private onCluster(ns: string, name: string, cluster: KubeObject | undefined, opts: { devClustersOnly?: boolean; devMachinesOnly?: boolean } = {}): void {
     const ref = cluster?.spec?.infrastructureRef;
+    // Machines and machine pools of the cluster: their gates read the Cluster's status.
     const machines = () => {
       for (const dm of this.devMachinesOfCluster.lookup(ns, name)) this.enqueue("DevMachine", ns, dm);
+      this.inMemoryMachinesOf(ns, name);
+      for (const dmp of this.devMachinePools.list(ns)) {
+        if (dmp.metadata.labels?.[CLUSTER_NAME_LABEL] === name) this.enqueue("DevMachinePool", ns, dmp.metadata.name);
+      }
     };
     if (opts.devMachinesOnly) return machines();
     if (ref?.kind === "DevCluster" && ref.name) this.enqueue("DevCluster", ns, ref.name);
+    if (ref?.kind === "InMemoryCluster" && ref.name) this.enqueue("InMemoryCluster", ns, ref.name);
     for (const dc of this.devClustersOfCluster.lookup(ns, name)) {
       if (dc !== ref?.name) this.enqueue("DevCluster", ns, dc);
     }
     if (!opts.devClustersOnly) machines();
+  }
+
+  /** InMemoryMachines labelled for a cluster, by a scan (v1alpha1 objects are few; no index kept for them). */
+  private inMemoryMachinesOf(ns: string, cluster: string): void {
+    for (const m of this.inMemoryMachines.list(ns)) if (m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("InMemoryMachine", ns, m.metadata.name);
   }
 
   private async reconcile(controller: ControllerKind, key: string): Promise<{ requeueAfterMs?: number }> {

@@ -3,17 +3,13 @@
 // object's name is the CAPI Cluster's, so the edge cluster id is `<namespace>/<name>` as for a DevCluster,
 // and `<name>-ca`/`<name>-etcd` sign the VIP's certificates once they exist. Unlike a DevCluster's, this VIP
 // listens for as long as the object exists (vcsim's does too): the provider decides when machines exist.
-import { CONTROL_PLANE_ENDPOINT, errorMessage, isNotFound, type KubeObject } from "../kube.js";
-import { PortUnavailableError } from "../vip/ports.js";
+import { CONTROL_PLANE_ENDPOINT, isNotFound, type KubeObject } from "../kube.js";
 import { Reasons, sameConditions, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
-import { readKeyPair } from "./devcluster.js";
+import { dropFakeCluster, readKeyPair, SECRET_RETRY_MS, VIP_RETRY_MS, vipFailure } from "./devcluster.js";
 import { ensureFinalizer, removeFinalizer } from "./patch.js";
 
 export const CONTROL_PLANE_ENDPOINT_FINALIZER = "control-plane-endpoint.vcsim.infrastructure.cluster.x-k8s.io";
-
-const SECRET_RETRY_MS = 10_000;
-const VIP_RETRY_MS = 5_000;
 
 async function setStatus(ctx: ReconcileContext, cpe: KubeObject, cond: ConditionInput, endpoint?: { host: string; port: number }): Promise<void> {
   const cur = cpe.status ?? {};
@@ -33,10 +29,8 @@ export async function reconcileControlPlaneEndpoint(ctx: ReconcileContext, ns: s
   if (!cpe) return {};
   if (cpe.metadata.deletionTimestamp) {
     if (!cpe.metadata.finalizers?.includes(CONTROL_PLANE_ENDPOINT_FINALIZER)) return {};
-    await ctx.vip.close(ns, name);
-    await ctx.edge.deleteCluster(ns, name);
+    await dropFakeCluster(ctx, ns, name);
     await removeFinalizer(ctx.kube, CONTROL_PLANE_ENDPOINT, cpe, CONTROL_PLANE_ENDPOINT_FINALIZER);
-    ctx.log.info({ cluster: `${ns}/${name}` }, "control plane endpoint deleted");
     return {};
   }
   cpe = await ensureFinalizer(ctx.kube, CONTROL_PLANE_ENDPOINT, cpe, CONTROL_PLANE_ENDPOINT_FINALIZER);
@@ -49,14 +43,7 @@ export async function reconcileControlPlaneEndpoint(ctx: ReconcileContext, ns: s
     // A reported port never moves (templates and kubeconfigs hold it): when taken, wait for it.
     endpoint = await ctx.vip.open({ namespace: ns, name, port: recorded, exactPort: recorded !== undefined, ca, etcdCa });
   } catch (e) {
-    const portTaken = e instanceof PortUnavailableError;
-    ctx.log.warn({ cluster: `${ns}/${name}`, port: recorded, err: errorMessage(e) }, portTaken ? "VIP port unavailable; retrying" : "opening the VIP failed");
-    await setStatus(ctx, cpe, {
-      type: Types.Ready,
-      status: "False",
-      reason: portTaken ? Reasons.VIPPortUnavailable : Reasons.VIPUnavailable,
-      message: portTaken ? `${errorMessage(e)}; the endpoint keeps its port, retrying` : `Opening the VIP failed: ${errorMessage(e)}`,
-    });
+    await setStatus(ctx, cpe, vipFailure(ctx, ns, name, recorded, e));
     return { requeueAfterMs: VIP_RETRY_MS };
   }
   await setStatus(ctx, cpe, { type: Types.Ready, status: "True", reason: Reasons.Ready }, endpoint);

@@ -7,7 +7,7 @@ import { EdgeError, type EdgeMachineList } from "../edge-client.js";
 import { PortUnavailableError } from "../vip/ports.js";
 import { isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { PemPair, ReconcileContext, Result } from "./context.js";
-import { CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
+import { capiOwnerName, CLUSTER_NAME_LABEL, isPaused } from "./gates.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
 import { syncApiFaults, vipOutageUntil } from "./faults.js";
 import { clusterObject, DEV_FLAVOR, type InfraFlavor } from "./infra-flavor.js";
@@ -17,13 +17,12 @@ export const LISTENER_ANNOTATION = "inmemorycluster.infrastructure.cluster.x-k8s
 export const DOCKER_UNSUPPORTED = "capim-edge does not run containers: use spec.backend.inMemory";
 
 /** Secrets not seen yet are looked for again after this long (CAPI's are labelled and watched). */
-const SECRET_RETRY_MS = 10_000;
-const VIP_RETRY_MS = 5_000;
+export const SECRET_RETRY_MS = 10_000;
+export const VIP_RETRY_MS = 5_000;
 
 /** The owning Cluster's name: the controller ownerRef CAPI sets, else the cluster-name label. */
 export function owningClusterName(obj: KubeObject): string | undefined {
-  const ref = obj.metadata.ownerReferences?.find((r) => r.kind === "Cluster" && r.apiVersion.startsWith("cluster.x-k8s.io/"));
-  return ref?.name ?? obj.metadata.labels?.[CLUSTER_NAME_LABEL];
+  return capiOwnerName(obj, "Cluster") ?? obj.metadata.labels?.[CLUSTER_NAME_LABEL];
 }
 
 /** `<cluster>-ca` or `<cluster>-etcd` as a PEM pair, from the watch cache or the API. */
@@ -127,14 +126,7 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
       // when its port is taken, wait for it instead of taking another.
       endpoint = await ctx.vip.open({ namespace: ns, name: clusterName, port: recorded?.port, exactPort: endpoint !== undefined, ca, etcdCa });
     } catch (e) {
-      const portTaken = e instanceof PortUnavailableError;
-      ctx.log.warn({ cluster: `${ns}/${clusterName}`, port: recorded?.port, err: errorMessage(e) }, portTaken ? "VIP port unavailable; retrying" : "opening the VIP failed");
-      await setStatus(ctx, flavor, dc, [
-        { type: Types.Paused, status: "False", reason: Reasons.NotPaused },
-        portTaken
-          ? { type: Types.Ready, status: "False", reason: Reasons.VIPPortUnavailable, message: `${errorMessage(e)}; the endpoint keeps its port, retrying` }
-          : { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` },
-      ]);
+      await setStatus(ctx, flavor, dc, [{ type: Types.Paused, status: "False", reason: Reasons.NotPaused }, vipFailure(ctx, ns, clusterName, recorded?.port, e)]);
       return { requeueAfterMs: VIP_RETRY_MS };
     }
   } else if (open) {
@@ -169,15 +161,27 @@ export async function reconcileDevCluster(ctx: ReconcileContext, ns: string, nam
   return ca && etcdCa ? {} : { requeueAfterMs: SECRET_RETRY_MS };
 }
 
+/** A VIP that would not open, logged, as the Ready condition of the object that owns the endpoint. */
+export function vipFailure(ctx: ReconcileContext, ns: string, cluster: string, port: number | undefined, e: unknown): ConditionInput {
+  const portTaken = e instanceof PortUnavailableError;
+  ctx.log.warn({ cluster: `${ns}/${cluster}`, port, err: errorMessage(e) }, portTaken ? "VIP port unavailable; retrying" : "opening the VIP failed");
+  return portTaken
+    ? { type: Types.Ready, status: "False", reason: Reasons.VIPPortUnavailable, message: `${errorMessage(e)}; the endpoint keeps its port, retrying` }
+    : { type: Types.Ready, status: "False", reason: Reasons.VIPUnavailable, message: `Opening the VIP failed: ${errorMessage(e)}` };
+}
+
+/** A fake cluster's end: its VIP closed and its edge state dropped (DevCluster, InMemoryCluster, ControlPlaneEndpoint). */
+export async function dropFakeCluster(ctx: ReconcileContext, ns: string, cluster: string): Promise<void> {
+  ctx.appliedFaults.delete(`${ns}/${cluster}`);
+  await ctx.vip.close(ns, cluster);
+  await ctx.edge.deleteCluster(ns, cluster);
+  ctx.log.info({ cluster: `${ns}/${cluster}` }, "fake cluster deleted");
+}
+
 async function reconcileDelete(ctx: ReconcileContext, flavor: InfraFlavor, dc: KubeObject, clusterName: string | undefined): Promise<Result> {
   const ns = dc.metadata.namespace!;
   if (!dc.metadata.finalizers?.includes(CLUSTER_FINALIZER)) return {};
-  if (clusterName) {
-    ctx.appliedFaults.delete(`${ns}/${clusterName}`);
-    await ctx.vip.close(ns, clusterName);
-    await ctx.edge.deleteCluster(ns, clusterName);
-  }
+  if (clusterName) await dropFakeCluster(ctx, ns, clusterName);
   await removeFinalizer(ctx.kube, flavor.clusterGVR, dc, CLUSTER_FINALIZER);
-  ctx.log.info({ cluster: `${ns}/${clusterName}` }, "fake cluster deleted");
   return {};
 }

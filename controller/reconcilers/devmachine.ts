@@ -7,7 +7,7 @@ import { EdgeError } from "../edge-client.js";
 import { MACHINE, type KubeObject } from "../kube.js";
 import { getCondition, isTrue, Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
-import { CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
+import { capiOwnerName, CLUSTER_NAME_LABEL, isControlPlaneMachine, isPaused, machineGate, type Gate } from "./gates.js";
 import { clusterObject, DEV_FLAVOR, machineObject, type InfraFlavor } from "./infra-flavor.js";
 import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
 
@@ -20,7 +20,7 @@ const TRANSITION_SLACK_MS = 50;
 
 /** The owning Machine's name (CAPI's controller ownerRef). */
 export function owningMachineName(dm: KubeObject): string | undefined {
-  return dm.metadata.ownerReferences?.find((r) => r.kind === "Machine" && r.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
+  return capiOwnerName(dm, "Machine");
 }
 
 /** spec.backend.inMemory.{vm,node,apiServer,etcd}.provisioning -> the edge's provisioning block. */

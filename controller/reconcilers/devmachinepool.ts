@@ -9,16 +9,16 @@ import { EdgeError } from "../edge-client.js";
 import { DEV_MACHINE_POOL, type KubeObject } from "../kube.js";
 import { Reasons, setConditions, Types, type ConditionInput } from "./conditions.js";
 import type { ReconcileContext, Result } from "./context.js";
-import { CLUSTER_NAME_LABEL, isPaused, machineGate } from "./gates.js";
+import { capiOwnerName, CLUSTER_NAME_LABEL, isPaused, machineGate } from "./gates.js";
 import { provisioningOf } from "./devmachine.js";
-import { ensureFinalizer, patchStatusIfChanged, removeFinalizer } from "./patch.js";
+import { ensureFinalizer, patchStatusIfChanged, removeFinalizer, type OwnedStatus } from "./patch.js";
 
 /** CAPD's finalizer name for machine pools. */
 export const MACHINE_POOL_FINALIZER = "dockermachinepool.infrastructure.cluster.x-k8s.io";
 const DOCKER_UNSUPPORTED = "capim-edge does not run containers: use spec.backend.inMemory";
 
 export function owningMachinePoolName(obj: KubeObject): string | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.kind === "MachinePool" && r.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
+  return capiOwnerName(obj, "MachinePool");
 }
 
 /** The index of a pool's machine on the edge, or undefined for any other machine of the cluster. */
@@ -41,7 +41,7 @@ export async function reconcileDevMachinePool(ctx: ReconcileContext, ns: string,
     await removeFinalizer(ctx.kube, DEV_MACHINE_POOL, dmp, MACHINE_POOL_FINALIZER);
     return {};
   }
-  const setStatus = (conds: ConditionInput[], extra: { initialization?: { provisioned?: boolean } } = {}) =>
+  const setStatus = (conds: ConditionInput[], extra: Omit<OwnedStatus, "conditions"> = {}) =>
     patchStatusIfChanged(ctx.kube, DEV_MACHINE_POOL, dmp!, {
       conditions: setConditions(dmp!.status?.conditions, conds, { generation: dmp!.metadata.generation }),
       ...extra,
@@ -104,30 +104,25 @@ export async function reconcileDevMachinePool(ctx: ReconcileContext, ns: string,
         ? { type: Types.Ready, status: "True", reason: Reasons.Ready }
         : { type: Types.Ready, status: "False", reason: Reasons.NotReady, message: `${ready} of ${desired} replicas ready` },
     ],
-    { initialization: provisioned ? { provisioned: true } : undefined },
+    {
+      initialization: provisioned ? { provisioned: true } : undefined,
+      // CAPI v1.14's MachinePool controller still reads an infrastructure pool's readiness from
+      // status.ready (controllers/external IsReady), so it mirrors initialization.provisioned.
+      ready: provisioned,
+      extra: {
+        replicas: withVM.length,
+        observedGeneration: dmp!.metadata.generation,
+        instances: replicas.map((m) => ({ instanceName: m.name, providerID: m.providerID, version, ready: m.ready })),
+      },
+    },
   );
-  await patchPoolCounts(ctx, dmp!, withVM.length, replicas, version, provisioned);
   // Wake up when the next replica's step is due (no polling otherwise).
   const next = replicas.map((m) => (m.nextTransitionAt ? Date.parse(m.nextTransitionAt) : Infinity)).reduce((a, b) => Math.min(a, b), Infinity);
   return Number.isFinite(next) ? { requeueAfterMs: Math.max(0, next - Date.now()) + 50 } : {};
 }
 
-/**
- * status.replicas, observedGeneration, instances and ready: fields patchStatusIfChanged does not own.
- * `ready` mirrors initialization.provisioned because CAPI v1.14's MachinePool controller still reads an
- * infrastructure machine pool's readiness from status.ready (controllers/external IsReady).
- */
-async function patchPoolCounts(ctx: ReconcileContext, dmp: KubeObject, replicas: number, machines: EdgeMachine[], version: string, ready: boolean): Promise<void> {
-  const instances = machines.map((m) => ({ instanceName: m.name, providerID: m.providerID, version, ready: m.ready }));
-  const s = dmp.status ?? {};
-  const same = s.replicas === replicas && s.ready === ready && s.observedGeneration === dmp.metadata.generation;
-  if (same && JSON.stringify(s.instances ?? []) === JSON.stringify(instances)) return;
-  await ctx.kube.patchStatus(DEV_MACHINE_POOL, dmp.metadata.namespace!, dmp.metadata.name, {
-    status: { ready, replicas, observedGeneration: dmp.metadata.generation, instances },
-  });
-}
-
-async function deleteEdgeMachine(ctx: ReconcileContext, ns: string, cluster: string, machine: string): Promise<void> {
+/** Deletes a machine from the edge; one already gone is fine. */
+export async function deleteEdgeMachine(ctx: ReconcileContext, ns: string, cluster: string, machine: string): Promise<void> {
   try {
     await ctx.edge.deleteMachine(ns, cluster, machine);
   } catch (e) {

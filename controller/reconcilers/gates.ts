@@ -47,6 +47,11 @@ export function controlPlaneInitialized(cluster: KubeObject | undefined): boolea
   );
 }
 
+/** The name of the object's owner of a CAPI kind (Cluster, Machine, MachinePool), from its ownerReferences. */
+export function capiOwnerName(obj: KubeObject, kind: string): string | undefined {
+  return obj.metadata.ownerReferences?.find((r) => r.kind === kind && r.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
+}
+
 export function isControlPlaneMachine(machine: KubeObject | undefined): boolean {
   return machine?.metadata.labels?.[CONTROL_PLANE_LABEL] !== undefined;
 }

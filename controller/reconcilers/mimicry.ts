@@ -7,11 +7,12 @@
 // planes, kubeadm's objects. A finalizer on the machine removes them from the fake cluster when it goes.
 import { parse } from "yaml";
 import { parseGoDuration } from "../../edge-contract/durations.js";
-import { EdgeError, type EdgeMachineSpec, type MachineProvisioning } from "../edge-client.js";
+import type { EdgeMachineSpec, MachineProvisioning } from "../edge-client.js";
 import type { GVR, KubeObject } from "../kube.js";
 import type { ReconcileContext, Result } from "./context.js";
 import { bootstrapDataSecretName, CLUSTER_NAME_LABEL, isControlPlaneMachine } from "./gates.js";
-import { provisioningOf } from "./devmachine.js";
+import { owningMachineName, provisioningOf } from "./devmachine.js";
+import { deleteEdgeMachine } from "./devmachinepool.js";
 import { removeFinalizer } from "./patch.js";
 
 export const MIMICRY_FINALIZER = "bootstrap-mimicry.capim-edge.dev";
@@ -87,10 +88,6 @@ function valueAt(obj: unknown, path: string[]): unknown {
   return v;
 }
 
-function owningMachine(obj: KubeObject): string | undefined {
-  return obj.metadata.ownerReferences?.find((r) => r.kind === "Machine" && r.apiVersion.startsWith("cluster.x-k8s.io/"))?.name;
-}
-
 /** Wait for the Cluster's fake cluster (a ControlPlaneEndpoint or DevCluster of its name) this long between looks. */
 const ENDPOINT_RETRY_MS = 5_000;
 
@@ -104,17 +101,13 @@ export async function reconcileMimicMachine(ctx: ReconcileContext, kind: MimicKi
     const recorded = obj.metadata.annotations?.[MIMICRY_CLUSTER_ANNOTATION];
     if (recorded) {
       const [clusterNs, cluster] = recorded.split("/");
-      try {
-        await ctx.edge.deleteMachine(clusterNs, cluster, name);
-      } catch (e) {
-        if (!(e instanceof EdgeError && e.code === 404)) throw e;
-      }
+      await deleteEdgeMachine(ctx, clusterNs, cluster, name);
     }
     await removeFinalizer(ctx.kube, kind.gvr, obj, MIMICRY_FINALIZER);
     ctx.log.info(where, "bootstrap mimicry: machine removed from its fake cluster");
     return {};
   }
-  const machineName = owningMachine(obj);
+  const machineName = owningMachineName(obj);
   const machine = machineName ? ctx.cache.machine(ns, machineName) : undefined;
   const cluster = machine?.spec?.clusterName ?? machine?.metadata.labels?.[CLUSTER_NAME_LABEL];
   // CAPI's Machine (owner reference, cluster, bootstrap data): a Machine event brings us back.

@@ -31,8 +31,10 @@ export interface OwnedStatus {
   initialization?: { provisioned?: boolean };
   failureDomain?: string;
   addresses?: Array<{ type: string; address: string }>;
-  /** The v1beta1 contract's status.ready (InMemoryCluster/InMemoryMachine v1alpha1). */
+  /** The v1beta1 contract's status.ready (InMemoryCluster/InMemoryMachine v1alpha1, DevMachinePool). */
   ready?: boolean;
+  /** Further status fields the reconciler owns (a machine pool's replicas), compared and written as they are. */
+  extra?: Record<string, unknown>;
 }
 
 /** Patch status with `next` (and the v1beta1 condition mirror) unless it already says that. */
@@ -43,7 +45,8 @@ export async function patchStatusIfChanged(kube: Kube, gvr: GVR, obj: KubeObject
     (next.initialization !== undefined && JSON.stringify(cur.initialization ?? {}) !== JSON.stringify(next.initialization)) ||
     (next.failureDomain !== undefined && cur.failureDomain !== next.failureDomain) ||
     (next.addresses !== undefined && JSON.stringify(cur.addresses ?? []) !== JSON.stringify(next.addresses)) ||
-    (next.ready !== undefined && cur.ready !== next.ready);
+    (next.ready !== undefined && cur.ready !== next.ready) ||
+    (next.extra !== undefined && Object.entries(next.extra).some(([k, v]) => JSON.stringify(cur[k]) !== JSON.stringify(v)));
   if (!changed) return false;
   const body: Record<string, unknown> = {
     conditions: next.conditions,
@@ -53,6 +56,7 @@ export async function patchStatusIfChanged(kube: Kube, gvr: GVR, obj: KubeObject
   if (next.failureDomain !== undefined) body.failureDomain = next.failureDomain;
   if (next.addresses !== undefined) body.addresses = next.addresses;
   if (next.ready !== undefined) body.ready = next.ready;
+  if (next.extra !== undefined) Object.assign(body, next.extra);
   try {
     await kube.patchStatus(gvr, obj.metadata.namespace!, obj.metadata.name, { status: body });
   } catch (e) {

@@ -37,10 +37,14 @@ function readYamlDocs(file: string): Doc[] {
     .filter((d): d is Doc => !!d && typeof d === "object" && !!d.kind);
 }
 
+/** A webhook client config that reaches a manager on 127.0.0.1:`port`, trusting the plane's webhook CA. */
+function localClientConfig(port: number, urlPath: string, caBundle: string): { url: string; caBundle: string } {
+  return { url: `https://127.0.0.1:${port}${urlPath}`, caBundle };
+}
+
 /** The provider's CRDs and webhook configurations, rewritten to reach its manager at 127.0.0.1:`port`. */
 export function providerManifests(capiSrc: string, p: Provider, port: number, caBundle: string): Doc[] {
   const base = path.join(capiSrc, p.configDir);
-  const url = (urlPath: string) => `https://127.0.0.1:${port}${urlPath}`;
   const crdDir = path.join(base, "crd/bases");
   const crds = readdirSync(crdDir)
     .filter((f) => f.endsWith(".yaml"))
@@ -53,14 +57,14 @@ export function providerManifests(capiSrc: string, p: Provider, port: number, ca
     };
     // As the kustomize patches do (webhook_in_*.yaml), every multi-version CRD converts through its manager.
     if ((crd.spec.versions ?? []).length > 1) {
-      crd.spec.conversion = { strategy: "Webhook", webhook: { conversionReviewVersions: ["v1"], clientConfig: { url: url("/convert"), caBundle } } };
+      crd.spec.conversion = { strategy: "Webhook", webhook: { conversionReviewVersions: ["v1"], clientConfig: localClientConfig(port, "/convert", caBundle) } };
     }
   }
   const webhooks = readYamlDocs(path.join(base, "webhook/manifests.yaml"));
   for (const cfg of webhooks) {
     // Every provider names its configurations the same; clusterctl prefixes them with the provider.
     cfg.metadata.name = `capi-${p.label}-${cfg.metadata.name}`;
-    for (const w of cfg.webhooks ?? []) w.clientConfig = { url: url(w.clientConfig.service.path), caBundle };
+    for (const w of cfg.webhooks ?? []) w.clientConfig = localClientConfig(port, w.clientConfig.service.path, caBundle);
   }
   return [...crds, ...webhooks];
 }
@@ -139,7 +143,7 @@ type ClientConfig = { service?: { path?: string }; url?: string; caBundle?: stri
  * (no kubelet), and no cert-manager injects a CA, so the plane's own serving CA goes in `caBundle`.
  */
 async function redirectWebhooks(kubeconfig: string, portByLabel: Map<string, number>, caBundle: string, dir: string): Promise<void> {
-  const redirect = (cc: ClientConfig, port: number): ClientConfig => ({ url: `https://127.0.0.1:${port}${cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/"}`, caBundle });
+  const redirect = (cc: ClientConfig, port: number): ClientConfig => localClientConfig(port, cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/", caBundle);
   const items: Doc[] = [];
   for (const [label, port] of portByLabel) {
     const sel = `cluster.x-k8s.io/provider=${label}`;
