@@ -10,6 +10,7 @@ import { createMetrics, startMetricsServer } from "./metrics.js";
 import { dashboardRoutes } from "./dashboard/index.js";
 import { parsePortRange } from "./vip/ports.js";
 import { parseMimicryConfig, type MimicKind } from "./reconcilers/mimicry.js";
+import { startWebhookServer, type WebhookServer } from "./webhook/server.js";
 
 const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --kubeconfig FILE      management cluster (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
@@ -27,6 +28,11 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --metrics-port N       /metrics, /healthz, /readyz and the /dashboard (default 8080; 0 = a free port; -1 = off)
   --metrics-bind-address A  (default 127.0.0.1)
   --namespace NS         watch one namespace only
+  --webhook-port N       serve CRD conversion (DevCluster/DevMachine v1beta1 <-> v1beta2) on this port
+                         (0 = a free port; default off: the embedded management API converts in-process)
+  --webhook-bind-address A  (default 0.0.0.0: the API server dials the Pod)
+  --webhook-cert-dir D   tls.crt and tls.key for the webhook server (default
+                         /tmp/k8s-webhook-server/serving-certs, controller-runtime's)
   --bootstrap-mimicry F  YAML naming other providers' machine kinds to bootstrap in their clusters'
                          fake control planes (README: "Bootstrap mimicry for other providers")
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
@@ -58,6 +64,9 @@ const { values } = parseArgs({
     "metrics-bind-address": { type: "string" },
     namespace: { type: "string" },
     "bootstrap-mimicry": { type: "string" },
+    "webhook-port": { type: "string" },
+    "webhook-bind-address": { type: "string" },
+    "webhook-cert-dir": { type: "string", default: "/tmp/k8s-webhook-server/serving-certs" },
     "log-format": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -130,7 +139,24 @@ const server =
         routes: dashboardRoutes(controller, metrics.registry),
       })
     : undefined;
-log.info({ edgeUrl, metricsPort: server?.port }, "controller running");
+const webhookPort = values["webhook-port"] === undefined ? undefined : int("webhook-port", values["webhook-port"], 0);
+let webhook: WebhookServer | undefined;
+if (webhookPort !== undefined) {
+  try {
+    webhook = await startWebhookServer({
+      port: webhookPort,
+      host: values["webhook-bind-address"],
+      certDir: values["webhook-cert-dir"]!,
+      log,
+      requests: metrics.webhookRequests,
+    });
+  } catch (e) {
+    log.error({ err: String(e), certDir: values["webhook-cert-dir"] }, "webhook server did not start (no tls.crt/tls.key?)");
+    await controller.stop();
+    process.exit(1);
+  }
+}
+log.info({ edgeUrl, metricsPort: server?.port, webhookPort: webhook?.port }, "controller running");
 
 let exiting = false;
 async function shutdown(signal: string): Promise<void> {
@@ -141,6 +167,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await controller.stop().catch((e) => log.error({ err: String(e) }, "stop failed"));
   await server?.close();
+  await webhook?.close();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

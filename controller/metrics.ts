@@ -21,6 +21,8 @@ export interface Metrics {
   etcdRpcs: Counter<"cluster" | "grpc_type" | "grpc_service" | "grpc_method" | "grpc_code">;
   etcdRpcDuration: Histogram<"cluster" | "grpc_type" | "grpc_service" | "grpc_method">;
   vipsOpen: Gauge;
+  /** controller-runtime's name: requests to the webhook server (CRD conversion), by path and HTTP code. */
+  webhookRequests: Counter<"webhook" | "code">;
 }
 
 export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics {
@@ -81,6 +83,12 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): Metrics 
       registers,
     }),
     vipsOpen: new Gauge({ name: "capim_vips_open", help: "Cluster VIP listeners currently open.", registers }),
+    webhookRequests: new Counter({
+      name: "controller_runtime_webhook_requests_total",
+      help: "Requests to the webhook server (CRD conversion at /convert), by webhook path and HTTP code.",
+      labelNames: ["webhook", "code"] as const,
+      registers,
+    }),
   };
 }
 

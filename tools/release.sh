@@ -4,7 +4,8 @@
 #                                              cluster-template.yaml,cluster-template-in-memory.yaml,
 #                                              cluster-template-in-memory-topology.yaml,
 #                                              cluster-template-in-memory-machinepool.yaml,
-#                                              cluster-template-in-memory-v1alpha1.yaml,clusterclass-in-memory.yaml}
+#                                              cluster-template-in-memory-v1alpha1.yaml,cluster-template-in-memory-v1beta1.yaml,
+#                                              clusterclass-in-memory.yaml}
 # and <out>/clusterctl.yaml, a clusterctl config that points at them:
 #   clusterctl generate provider --infrastructure capim-edge --describe --config <out>/clusterctl.yaml
 #   clusterctl init --infrastructure capim-edge --config <out>/clusterctl.yaml   (CAPIM_EDGE_URL, CAPIM_EDGE_TOKEN set)
@@ -21,7 +22,7 @@ kubectl kustomize config > "$dir/infrastructure-components.yaml"
 cp config/metadata.yaml "$dir/metadata.yaml"
 cp config/templates/cluster-template-in-memory.yaml "$dir/cluster-template-in-memory.yaml"
 cp config/templates/cluster-template-in-memory.yaml "$dir/cluster-template.yaml"
-cp config/templates/cluster-template-in-memory-topology.yaml config/templates/cluster-template-in-memory-machinepool.yaml config/templates/cluster-template-in-memory-v1alpha1.yaml config/templates/clusterclass-in-memory.yaml "$dir/"
+cp config/templates/cluster-template-in-memory-topology.yaml config/templates/cluster-template-in-memory-machinepool.yaml config/templates/cluster-template-in-memory-v1alpha1.yaml config/templates/cluster-template-in-memory-v1beta1.yaml config/templates/clusterclass-in-memory.yaml "$dir/"
 cat > "$out/clusterctl.yaml" <<YAML
 providers:
   - name: capim-edge

@@ -1,4 +1,5 @@
 // CustomResourceDefinition handling: validation, the KindInfo a CRD registers, and its status.
+import { convertDevObject, isDevConvertible } from "../../edge-contract/dev-conversion.js";
 import type { StatusCause } from "./status.js";
 import type { KindInfo, KubeObject } from "./types.js";
 
@@ -15,6 +16,7 @@ interface CrdSpec {
   scope?: unknown;
   names?: { plural?: unknown; singular?: unknown; kind?: unknown; listKind?: unknown; shortNames?: unknown; categories?: unknown };
   versions?: unknown;
+  conversion?: { strategy?: unknown; webhook?: { conversionReviewVersions?: unknown; clientConfig?: { url?: unknown; service?: unknown } } };
 }
 
 const DNS_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
@@ -104,11 +106,45 @@ export function validateCrd(crd: KubeObject): StatusCause[] {
     if (storage !== 1) bad("spec.versions", "Invalid value: must have exactly one version marked as storage version");
     if (!versions.some((v: CrdVersion) => v && v.served === true)) bad("spec.versions", "Invalid value: must have at least one served version");
   }
+  conversionCauses(spec, bad);
   if (out.length === 0) {
     const expected = `${names.plural}.${spec.group}`;
     if (crd.metadata?.name !== expected) bad("metadata.name", `Invalid value: ${JSON.stringify(crd.metadata?.name ?? "")}: must be spec.names.plural+"."+spec.group`);
   }
   return out;
+}
+
+/** kube's checks of spec.conversion: a known strategy, and a webhook (with a client config) exactly when it is Webhook. */
+function conversionCauses(spec: CrdSpec, bad: (field: string, message: string, reason?: string) => void): void {
+  const conversion = spec.conversion;
+  if (conversion === undefined) return;
+  if (!conversion || typeof conversion !== "object") return void bad("spec.conversion", "Invalid value: must be an object");
+  const strategy = conversion.strategy ?? "None";
+  if (strategy !== "None" && strategy !== "Webhook") return void bad("spec.conversion.strategy", `Unsupported value: ${JSON.stringify(strategy)}: supported values: "None", "Webhook"`, "FieldValueNotSupported");
+  const webhook = conversion.webhook;
+  if (strategy === "None") {
+    if (webhook !== undefined) bad("spec.conversion.webhook", "Forbidden: should not be set when strategy is not set to Webhook", "FieldValueForbidden");
+    return;
+  }
+  if (!webhook || typeof webhook !== "object") return void bad("spec.conversion.webhook", "Required value: required when strategy is set to Webhook", "FieldValueRequired");
+  const reviews = webhook.conversionReviewVersions;
+  if (!Array.isArray(reviews) || !reviews.some((v) => v === "v1" || v === "v1beta1")) {
+    bad("spec.conversion.webhook.conversionReviewVersions", 'Invalid value: must include at least one of v1, v1beta1', reviews === undefined ? "FieldValueRequired" : "FieldValueInvalid");
+  }
+  const cc = webhook.clientConfig;
+  if (!cc || typeof cc !== "object") bad("spec.conversion.webhook.clientConfig", "Required value: required when strategy is set to Webhook", "FieldValueRequired");
+  else if ((cc.url === undefined) === (cc.service === undefined)) bad("spec.conversion.webhook.clientConfig", "Required value: exactly one of url or service is required", "FieldValueRequired");
+}
+
+/**
+ * The in-process converter of a CRD with a conversion webhook: capim-edge's own Dev* kinds (whose
+ * webhook is the controller) convert here, so the embedded management API, which calls no webhooks,
+ * serves v1beta1 and v1beta2 as a real cluster with the controller's webhook does. Other webhooks are
+ * not called: their objects are relabelled, as with strategy None.
+ */
+function converterOf(spec: CrdSpec): KindInfo["convert"] {
+  if (spec.conversion?.strategy !== "Webhook" || !isDevConvertible(String(spec.group), String(spec.names?.kind))) return undefined;
+  return (obj, apiVersion) => convertDevObject(obj, apiVersion) as KubeObject;
 }
 
 /** The kind a (valid) CRD registers: every served version, preferred first. */
@@ -122,6 +158,7 @@ export function kindFromCrd(crd: KubeObject): KindInfo | undefined {
   const storage = (spec.versions as CrdVersion[]).find((v) => v.storage === true) ?? versions[0];
   const hasStatus = !!(storage.subresources?.status ?? versions.some((v) => v.subresources?.status));
   const kind = names.kind as string;
+  const convert = converterOf(spec);
   return {
     group: spec.group as string,
     versions: ordered,
@@ -136,6 +173,7 @@ export function kindFromCrd(crd: KubeObject): KindInfo | undefined {
     hasStatusSubresource: hasStatus,
     ...scaleOf(storage.subresources?.scale),
     custom: true,
+    ...(convert ? { convert } : {}),
     ...schemasOf(versions),
   };
 }

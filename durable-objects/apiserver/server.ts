@@ -7,7 +7,7 @@ import { cloneJson } from "./patch/merge.js";
 import { resolveRequest, type RequestInfo } from "./request-info.js";
 import { matchesLabelSelector, parseLabelSelector } from "./label-selectors.js";
 import { errorResponse, errors } from "./status.js";
-import { relabel } from "./object-json.js";
+import { atVersion, toStorageVersion } from "./versions.js";
 import { ObjectStore } from "./store.js";
 import { ApiError, type ApiServerOptions, type KindInfo, type KubeObject } from "./types.js";
 import { WatchHub } from "./watch.js";
@@ -67,7 +67,7 @@ export class ApiServer {
   getObject(apiVersion: string, kind: string, namespace: string, name: string): KubeObject | undefined {
     const k = this.kindOf(apiVersion, kind);
     const o = this.ops.get(k, namespace, name);
-    return o && relabel(cloneJson(o), apiVersion);
+    return o && atVersion(k, cloneJson(o), apiVersion);
   }
 
   upsertObject(obj: KubeObject): KubeObject {
@@ -75,10 +75,10 @@ export class ApiServer {
     const name = obj.metadata?.name;
     if (!name) throw errors.badRequest("upsertObject needs metadata.name");
     const ns = k.namespaced ? (obj.metadata?.namespace ?? "default") : "";
-    const body = cloneJson(obj);
+    const body = toStorageVersion(k, cloneJson(obj), obj.apiVersion!, this.ops.storageApiVersion(k));
     if (body.metadata) delete body.metadata.resourceVersion; // system writes are unconditional
     const { object } = this.ops.update(k, ns, name, body, "system");
-    return relabel(cloneJson(object), obj.apiVersion!);
+    return atVersion(k, cloneJson(object), obj.apiVersion!);
   }
 
   deleteObject(apiVersion: string, kind: string, namespace: string, name: string): boolean {
@@ -94,7 +94,7 @@ export class ApiServer {
     return this.store
       .list(k.group, k.resource, k.namespaced ? namespace : undefined)
       .filter((s) => !sel || matchesLabelSelector(sel, s.object.metadata?.labels))
-      .map((s) => relabel(cloneJson(s.object), apiVersion));
+      .map((s) => atVersion(k, cloneJson(s.object), apiVersion));
   }
 
   countObjects(): number {

@@ -109,6 +109,11 @@ export interface KindInfo {
   custom?: boolean;
   /** Verbs served on the main resource; discovery and OpenAPI assume full CRUD + watch when absent. */
   verbs?: string[];
+  /**
+   * Converts an object to another served version (`apiVersion` is group/version). Set for CRDs whose
+   * versions differ and whose conversion this server runs in-process; absent, objects are relabelled.
+   */
+  convert?: (obj: KubeObject, apiVersion: string) => KubeObject;
   /** A CRD's `openAPIV3Schema` per served version (published in /openapi/v3; preserve-unknown when absent). */
   schemas?: Record<string, unknown>;
 }

@@ -105,6 +105,30 @@ describe("apiserver CRDs", () => {
     expect(api.kinds().some((k) => k.group === "example.com")).toBe(false);
   });
 
+  it.each([
+    [{ strategy: "Convert" }, "spec.conversion.strategy"],
+    [{ strategy: "Webhook" }, "spec.conversion.webhook"],
+    [{ strategy: "Webhook", webhook: { clientConfig: { url: "https://x/convert" } } }, "spec.conversion.webhook.conversionReviewVersions"],
+    [{ strategy: "Webhook", webhook: { conversionReviewVersions: ["v1"], clientConfig: {} } }, "spec.conversion.webhook.clientConfig"],
+    [{ strategy: "None", webhook: { conversionReviewVersions: ["v1"] } }, "spec.conversion.webhook"],
+  ])("rejects conversion %j with a 422 on %s", async (conversion, field) => {
+    const { api } = newServer();
+    const crd = { ...widgetCrd(), spec: { ...widgetCrd().spec, conversion } };
+    const r = await call(api, "POST", CRDS, crd);
+    expect(r.status).toBe(422);
+    expect(r.body.details.causes.map((c: any) => c.field)).toContain(field);
+  });
+
+  it("a conversion webhook it does not run leaves objects relabelled between versions", async () => {
+    const { api } = newServer();
+    const conversion = { strategy: "Webhook", webhook: { conversionReviewVersions: ["v1"], clientConfig: { service: { namespace: "x", name: "y" } } } };
+    expect((await call(api, "POST", CRDS, { ...widgetCrd(), spec: { ...widgetCrd().spec, conversion } })).status).toBe(201);
+    expect(api.kinds().find((k) => k.group === "example.com")!.convert).toBeUndefined();
+    await call(api, "POST", "/apis/example.com/v1alpha1/namespaces/default/widgets", { metadata: { name: "w" }, spec: { a: 1 } });
+    const r = await call(api, "GET", "/apis/example.com/v1beta1/namespaces/default/widgets/w");
+    expect(r.body).toMatchObject({ apiVersion: "example.com/v1beta1", spec: { a: 1 } });
+  });
+
   it("a CRD colliding with a built-in resource is not established", async () => {
     const { api } = newServer();
     const r = await call(api, "POST", CRDS, {

@@ -29,16 +29,16 @@ export const CAPI_PROVIDERS: Provider[] = [
   { label: "bootstrap-kubeadm", binary: "cabpk-manager", configDir: "bootstrap/kubeadm/config", contract: true },
 ];
 
-type Doc = Record<string, any>;
+export type Doc = Record<string, any>;
 
-function readYamlDocs(file: string): Doc[] {
+export function readYamlDocs(file: string): Doc[] {
   return parseAllDocuments(readFileSync(file, "utf8"))
     .map((d) => d.toJS() as Doc | null)
     .filter((d): d is Doc => !!d && typeof d === "object" && !!d.kind);
 }
 
 /** A webhook client config that reaches a manager on 127.0.0.1:`port`, trusting the plane's webhook CA. */
-function localClientConfig(port: number, urlPath: string, caBundle: string): { url: string; caBundle: string } {
+export function localClientConfig(port: number, urlPath: string, caBundle: string): { url: string; caBundle: string } {
   return { url: `https://127.0.0.1:${port}${urlPath}`, caBundle };
 }
 
@@ -142,7 +142,7 @@ type ClientConfig = { service?: { path?: string }; url?: string; caBundle?: stri
  * admission) at that provider's manager on 127.0.0.1: the in-cluster Service has no Pods behind it here
  * (no kubelet), and no cert-manager injects a CA, so the plane's own serving CA goes in `caBundle`.
  */
-async function redirectWebhooks(kubeconfig: string, portByLabel: Map<string, number>, caBundle: string, dir: string): Promise<void> {
+export async function redirectWebhooks(kubeconfig: string, portByLabel: Map<string, number>, caBundle: string, dir: string): Promise<void> {
   const redirect = (cc: ClientConfig, port: number): ClientConfig => localClientConfig(port, cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/", caBundle);
   const items: Doc[] = [];
   for (const [label, port] of portByLabel) {
@@ -168,7 +168,7 @@ async function installedFeatureGates(kubeconfig: string, label: string): Promise
   return args.find((a) => a.startsWith("--feature-gates="));
 }
 
-function tlsAccepts(port: number, caPem: string): Promise<boolean> {
+export function tlsAccepts(port: number, caPem: string): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect({ host: "127.0.0.1", port, ca: caPem }, () => {
       s.destroy();

@@ -3,13 +3,14 @@
 // plane's RBAC is exercised as in a real management cluster).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Document } from "yaml";
-import { kubectlApply } from "./capi-providers.js";
-import { startChild, waitFor, type Child } from "./processes.js";
+import { generateCA, issueCert } from "../../pki/index.js";
+import { kubectlApply, localClientConfig, readYamlDocs, redirectWebhooks } from "./capi-providers.js";
+import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
 const execFileP = promisify(execFile);
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -46,14 +47,17 @@ export async function startCapim(o: {
 }): Promise<RunningCapim> {
   mkdirSync(o.dir, { recursive: true });
   const kc = ["--kubeconfig", o.adminKubeconfig];
+  const webhook = await webhookServing(o.dir);
   if (!o.installed) {
-    await kubectlApply(o.adminKubeconfig, path.join(ROOT, "config/crd/bases"));
+    await kubectlApply(o.adminKubeconfig, crdsConvertingAt(o.dir, webhook.port, webhook.caBundle));
     await execFileP("kubectl", [...kc, "wait", "--for=condition=Established", "crd", "--all", "--timeout=120s"]);
     await execFileP("kubectl", [...kc, "create", "namespace", SA.namespace]).catch((e) => {
       if (!String(e.stderr).includes("AlreadyExists")) throw e;
     });
     await execFileP("kubectl", [...kc, "apply", "--server-side", "-k", path.join(ROOT, "config/rbac")]);
   }
+  // clusterctl installed the CRDs with the in-cluster Service as conversion webhook: point them here.
+  if (o.installed) await redirectWebhooks(o.adminKubeconfig, new Map([["infrastructure-capim-edge", webhook.port]]), webhook.caBundle, o.dir);
   const { stdout: token } = await execFileP("kubectl", [...kc, "-n", SA.namespace, "create", "token", SA.name, "--duration=48h"]);
   const saKubeconfig = path.join(o.dir, "capim-edge-controller.kubeconfig");
   writeFileSync(saKubeconfig, tokenKubeconfig(o.server, o.caPem, token.trim()), { mode: 0o600 });
@@ -75,6 +79,9 @@ export async function startCapim(o: {
       "--edge-url", edgeUrl,
       "--vip-port-range", o.portRange.join("-"),
       "--metrics-port", "0",
+      "--webhook-port", String(webhook.port),
+      "--webhook-bind-address", "127.0.0.1",
+      "--webhook-cert-dir", webhook.certDir,
     ], { dir: o.dir, cwd: ROOT, env: { CAPIM_EDGE_TOKEN: edgeToken, LOG_LEVEL: process.env.LOG_LEVEL ?? "info" } });
     children.push(controller);
     await waitFor("the capim-edge controller", async () => /controller running/.test(controller.output()), { child: controller, timeoutMs: 120_000 });
@@ -83,6 +90,33 @@ export async function startCapim(o: {
     for (const c of children.reverse()) await c.stop();
     throw e;
   }
+}
+
+/**
+ * The controller's conversion webhook as the plane's kube-apiserver reaches it: a port on 127.0.0.1 and
+ * a serving certificate from a CA made here (what cert-manager and the webhook Service do in a cluster).
+ */
+async function webhookServing(dir: string): Promise<{ port: number; certDir: string; caBundle: string }> {
+  const certDir = path.join(dir, "webhook-certs");
+  mkdirSync(certDir, { recursive: true });
+  const ca = await generateCA("capim-edge-webhook", { rsa: false });
+  const serving = await issueCert(ca, { commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"], usage: "server" });
+  writeFileSync(path.join(certDir, "tls.crt"), serving.certPem);
+  writeFileSync(path.join(certDir, "tls.key"), serving.keyPem, { mode: 0o600 });
+  return { port: await freePort(), certDir, caBundle: Buffer.from(ca.certPem).toString("base64") };
+}
+
+/** config/crd/bases with every conversion webhook pointed at the controller on 127.0.0.1:`port`, as one file. */
+function crdsConvertingAt(dir: string, port: number, caBundle: string): string {
+  const bases = path.join(ROOT, "config/crd/bases");
+  const docs = readdirSync(bases).filter((f) => f.endsWith(".yaml")).sort().flatMap((f) => readYamlDocs(path.join(bases, f)));
+  for (const crd of docs) {
+    const conversion = crd.spec?.conversion?.webhook;
+    if (conversion?.clientConfig) conversion.clientConfig = localClientConfig(port, conversion.clientConfig.service?.path ?? "/convert", caBundle);
+  }
+  const file = path.join(dir, "capim-edge-crds.yaml");
+  writeFileSync(file, docs.map((d) => new Document(d).toString()).join("---\n"));
+  return file;
 }
 
 /** clusterctl's variable syntax (`${VAR}`, `${VAR:=default}`) over a template; unknown variables fail. */

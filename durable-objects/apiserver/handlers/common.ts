@@ -2,7 +2,6 @@
 // an object body against the URL, and answering with an object (JSON, or a Table row).
 import { decodeObject, objectBodyFormat, readBodyBytes, readBodyText } from "../body.js";
 import { isObject } from "../json.js";
-import { jsonAt, relabel } from "../object-json.js";
 import { decodeProtobufObject } from "../protobuf.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors, jsonResponse, jsonTextResponse } from "../status.js";
@@ -12,6 +11,7 @@ import { crdPrinter } from "../table/crd-printer.js";
 import { includeObjectParam, toTable } from "../table/table.js";
 import type { KubeObject } from "../types.js";
 import type { ApiContext } from "./context.js";
+import { atVersion, jsonAtVersion, toStorageVersion } from "../versions.js";
 
 export function namespaceFor(req: RequestInfo): string {
   return req.kind.namespaced ? req.path.namespace : "";
@@ -24,8 +24,8 @@ export function dryRun(q: URLSearchParams): boolean {
 }
 
 export function respondObject(ctx: ApiContext, req: RequestInfo, code: number, obj: KubeObject): Response {
-  if (!req.table) return jsonTextResponse(code, jsonAt(obj, req.gv));
-  const out = relabel(obj, req.gv);
+  if (!req.table) return jsonTextResponse(code, jsonAtVersion(req.kind, obj, req.gv));
+  const out = atVersion(req.kind, obj, req.gv);
   return jsonResponse(code, toTable([out], { resourceVersion: out.metadata?.resourceVersion }, includeObjectParam(req.q.get("includeObject")), ctx.now(), true, tablePrinter(ctx, req)));
 }
 
@@ -35,6 +35,11 @@ export function tablePrinter(ctx: ApiContext, req: RequestInfo): TablePrinter {
   if (!kind.custom) return builtinPrinter(kind.group, kind.resource);
   const crd = ctx.store.get({ group: "apiextensions.k8s.io", resource: "customresourcedefinitions", namespace: "", name: `${kind.resource}.${kind.group}` });
   return crdPrinter(crd, req.path.version);
+}
+
+/** A checked request object at the kind's storage version (converted when the client addressed another). */
+export function storable(ctx: ApiContext, req: RequestInfo, obj: KubeObject): KubeObject {
+  return toStorageVersion(req.kind, obj, req.gv, ctx.ops.storageApiVersion(req.kind));
 }
 
 /** Decode a create/update body and check it against the URL (apiVersion, kind, name, namespace). */

@@ -1,7 +1,7 @@
 // delete, deletecollection and pod eviction (which honours PodDisruptionBudgets).
 import { decodeObject, objectBodyFormat, readBodyBytes, utf8 } from "../body.js";
 import { labelSelectorFromMeta, matchesLabelSelector } from "../label-selectors.js";
-import { relabel } from "../object-json.js";
+import { atVersion } from "../versions.js";
 import { type DeleteOptions, type Propagation } from "../objects.js";
 import { isObject } from "../json.js";
 import { decodeProtobufObject } from "../protobuf.js";
@@ -76,7 +76,7 @@ export async function deleteCollection(ctx: ApiContext, req: RequestInfo): Promi
   for (const o of items) {
     const m = o.metadata!;
     if (!ctx.ops.get(req.kind, m.namespace ?? "", m.name!)) continue; // gone through a cascade
-    out.push(relabel(ctx.ops.delete(req.kind, m.namespace ?? "", m.name!, opts).object, req.gv));
+    out.push(atVersion(req.kind, ctx.ops.delete(req.kind, m.namespace ?? "", m.name!, opts).object, req.gv));
   }
   return jsonResponse(200, { kind: req.kind.listKind, apiVersion: req.gv, metadata: { resourceVersion: String(ctx.store.rv) }, items: out });
 }

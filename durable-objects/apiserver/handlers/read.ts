@@ -1,6 +1,6 @@
 // get, list and watch: reads of the in-memory store, with kube's paging, resourceVersion semantics,
 // bookmarks and initial events.
-import { jsonAt, relabel } from "../object-json.js";
+import { atVersion, jsonAtVersion } from "../versions.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors, jsonResponse, statusBody } from "../status.js";
 import { includeObjectParam, toTable } from "../table/table.js";
@@ -35,7 +35,7 @@ export function list(ctx: ApiContext, req: RequestInfo): Response {
     listMeta.remainingItemCount = items.length - limit;
     items = page;
   }
-  const out = items.map((o) => relabel(o, req.gv));
+  const out = items.map((o) => atVersion(req.kind, o, req.gv));
   if (req.table) return jsonResponse(200, toTable(out, listMeta, includeObjectParam(req.q.get("includeObject")), ctx.now(), true, tablePrinter(ctx, req)));
   return jsonResponse(200, { kind: req.kind.listKind, apiVersion: req.gv, metadata: listMeta, items: out });
 }
@@ -83,7 +83,7 @@ export function watch(ctx: ApiContext, req: RequestInfo): Response {
   let first = true;
   const printer = req.table ? tablePrinter(ctx, req) : undefined;
   const render = (obj: KubeObject): unknown => {
-    const out = relabel(obj, gv);
+    const out = atVersion(req.kind, obj, gv);
     if (!req.table) return out;
     const t = toTable([out], { resourceVersion: out.metadata?.resourceVersion }, include, ctx.now(), first, printer);
     first = false;
@@ -95,7 +95,7 @@ export function watch(ctx: ApiContext, req: RequestInfo): Response {
     matches,
     render,
     encodingKey: req.table ? undefined : gv,
-    ...(req.table ? {} : { renderJson: (obj: KubeObject) => jsonAt(obj, gv) }),
+    ...(req.table ? {} : { renderJson: (obj: KubeObject) => jsonAtVersion(req.kind, obj, gv) }),
     bookmark: (rv, end) => ({
       kind: kindName,
       apiVersion: gv,

@@ -7,23 +7,23 @@ import { isObject } from "../json.js";
 import { serverSideApply } from "../patch/apply.js";
 import { applyPatchBody } from "../patch/document.js";
 import { strategicMergeKeysFor } from "../patch/strategic-keys.js";
-import { relabel } from "../object-json.js";
+import { atVersion } from "../versions.js";
 import type { RequestInfo } from "../request-info.js";
 import { errors } from "../status.js";
 import { ApiError, type KubeObject } from "../types.js";
 import { invalidError } from "../validation.js";
-import { checkBody, dryRun, namespaceFor, readObject, respondObject } from "./common.js";
+import { checkBody, dryRun, namespaceFor, readObject, respondObject, storable } from "./common.js";
 import type { ApiContext } from "./context.js";
 
 export async function create(ctx: ApiContext, req: RequestInfo): Promise<Response> {
   if (req.kind.namespaced && !req.path.namespace) throw errors.methodNotAllowed();
-  const body = await readObject(ctx, req);
+  const body = storable(ctx, req, await readObject(ctx, req));
   const obj = ctx.ops.create(req.kind, namespaceFor(req), body, dryRun(req.q), writer(req));
   return respondObject(ctx, req, 201, obj);
 }
 
 export async function update(ctx: ApiContext, req: RequestInfo, name: string, mode: UpdateMode): Promise<Response> {
-  const body = await readObject(ctx, req, name);
+  const body = storable(ctx, req, await readObject(ctx, req, name));
   const { object, created } = ctx.ops.update(req.kind, namespaceFor(req), name, body, mode, dryRun(req.q), writer(req));
   return respondObject(ctx, req, created ? 201 : 200, object);
 }
@@ -61,7 +61,7 @@ export async function patch(ctx: ApiContext, req: RequestInfo, name: string, mod
   const existing = ctx.ops.get(kind, ns, name);
   if (!existing && ct !== "application/apply-patch+yaml") throw errors.notFound(kind.group, kind.resource, name);
   // Not cloned: the patch functions never mutate their inputs and return fresh objects.
-  const base = existing ? relabel(existing, req.gv) : undefined;
+  const base = existing ? atVersion(kind, existing, req.gv) : undefined;
   const mergeKeys = () => ({ ...strategicMergeKeysFor(kind.group, kind.kind), ...(kind.strategicMergeKeys ?? {}) });
   let result: unknown;
   let fields = writer(req);
@@ -83,7 +83,7 @@ export async function patch(ctx: ApiContext, req: RequestInfo, name: string, mod
     fields = { manager: fm, apiVersion: req.gv, applied: out.managedFields };
   }
   if (!isObject(result)) throw errors.badRequest("the patch did not produce an object");
-  const patched = checkBody(req, result as KubeObject, name);
+  const patched = storable(ctx, req, checkBody(req, result as KubeObject, name));
   // A patch that removes metadata (or its name) would otherwise be refilled from the stored object;
   // kube refuses it as an update of the immutable name.
   if (existing && (!isObject(result.metadata) || !result.metadata.name)) {
