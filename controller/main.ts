@@ -5,7 +5,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createLogger, parseLogFormat } from "./log.js";
-import { startController } from "./manager.js";
+import { startController, type ShardingOptions } from "./manager.js";
+import { hostname } from "node:os";
 import { createMetrics, startMetricsServer } from "./metrics.js";
 import { dashboardRoutes } from "./dashboard/index.js";
 import { parsePortRange } from "./vip/ports.js";
@@ -33,6 +34,14 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --webhook-bind-address A  (default 0.0.0.0: the API server dials the Pod)
   --webhook-cert-dir D   tls.crt and tls.key for the webhook server (default
                          /tmp/k8s-webhook-server/serving-certs, controller-runtime's)
+  --shards N             run as one of N replicas, each holding shards of the clusters (hash of
+                         namespace/cluster) through Leases; default 1 (one replica holds all)
+  --shard I              this replica's own shard, 0..N-1 (it takes others only when their holder is gone)
+  --shard-hosts H0,H1..  each shard's endpoint host: its VIPs bind and advertise it whichever replica
+                         holds the shard, so controlPlaneEndpoint survives a replica (default: --vip-host)
+  --lease-namespace NS   where the shard Leases live (default env POD_NAMESPACE, else capim-edge-system)
+  --identity ID          this replica's Lease holder name (default env POD_NAME, else <hostname>-<pid>)
+  --shard-lease-duration S  seconds a shard's holder may go without renewing before another takes it (default 15)
   --bootstrap-mimicry F  YAML naming other providers' machine kinds to bootstrap in their clusters'
                          fake control planes (README: "Bootstrap mimicry for other providers")
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
@@ -65,6 +74,12 @@ const { values } = parseArgs({
     namespace: { type: "string" },
     "bootstrap-mimicry": { type: "string" },
     "webhook-port": { type: "string" },
+    shards: { type: "string" },
+    shard: { type: "string" },
+    "shard-hosts": { type: "string" },
+    "lease-namespace": { type: "string" },
+    identity: { type: "string" },
+    "shard-lease-duration": { type: "string" },
     "webhook-bind-address": { type: "string" },
     "webhook-cert-dir": { type: "string", default: "/tmp/k8s-webhook-server/serving-certs" },
     "log-format": { type: "string" },
@@ -106,6 +121,25 @@ if (values["bootstrap-mimicry"]) {
   }
 }
 
+const shards = int("shards", values.shards, 1, 1);
+const shard = int("shard", values.shard, 0, 0);
+const shardHosts = values["shard-hosts"]?.split(",").map((h) => h.trim());
+if (shard >= shards || (shardHosts && (shardHosts.length !== shards || shardHosts.some((h) => !h)))) {
+  console.error(`--shard must be below --shards, and --shard-hosts must name one host per shard\n${USAGE}`);
+  process.exit(2);
+}
+const sharding: ShardingOptions | undefined =
+  shards > 1
+    ? {
+        shards,
+        shard,
+        hosts: shardHosts,
+        leaseNamespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "capim-edge-system",
+        identity: values.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
+        leaseDurationSeconds: int("shard-lease-duration", values["shard-lease-duration"], 15, 1),
+      }
+    : undefined;
+
 const kc = new KubeConfig();
 if (values.kubeconfig) kc.loadFromFile(values.kubeconfig);
 else if (process.env.KUBERNETES_SERVICE_HOST) kc.loadFromCluster();
@@ -130,6 +164,7 @@ const controller = await startController({
   qps: int("qps", values.qps, 50),
   namespace: values.namespace,
   mimicry,
+  sharding,
 });
 const server =
   metricsPort >= 0

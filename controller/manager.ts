@@ -20,7 +20,9 @@ import { IN_MEMORY_FLAVOR } from "./reconcilers/infra-flavor.js";
 import { reconcileMimicMachine, type MimicKind } from "./reconcilers/mimicry.js";
 import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
 import { reconcileDevMachinePool } from "./reconcilers/devmachinepool.js";
-import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
+import { capiOwnerName, CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
+import { ShardLeases } from "./sharding/leases.js";
+import { shardOf } from "./sharding/shard-of.js";
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -36,6 +38,8 @@ export interface ManagerOptions {
   namespace?: string;
   /** Other providers' machine kinds whose machines the edge bootstraps (reconcilers/mimicry.ts). */
   mimicry?: MimicKind[];
+  /** Controller replicas (controller/sharding): only clusters of the shards this replica holds are reconciled. */
+  sharding?: { shards: number; owns(shard: number): boolean };
 }
 
 /** An informer and its cache, typed by what we store (client-node's types want optional metadata). */
@@ -364,7 +368,36 @@ export class Manager {
     for (const m of this.inMemoryMachines.list(ns)) if (m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("InMemoryMachine", ns, m.metadata.name);
   }
 
+  /** Every object of every kind back on its queue (a shard was taken over: its clusters are ours now). */
+  resync(): void {
+    const all: Array<[ControllerKind, Cached<KubeObject>]> = [
+      ["DevCluster", this.devClusters], ["DevMachine", this.devMachines], ["InMemoryCluster", this.inMemoryClusters],
+      ["InMemoryMachine", this.inMemoryMachines], ["DevMachinePool", this.devMachinePools],
+      ["ControlPlaneEndpoint", this.controlPlaneEndpoints], ["EnvVar", this.envVars],
+    ];
+    for (const [kind, inf] of all) for (const o of inf.list()) this.enqueue(kind, o.metadata.namespace!, o.metadata.name);
+    this.mimicMachines.forEach((inf, i) => inf.list().forEach((o) => this.enqueueMimic(i, o.metadata.namespace!, o.metadata.name)));
+  }
+
+  /** Whether this replica reconciles the object behind a queue key: its cluster is in a held shard. */
+  private inHeldShard(controller: ControllerKind, key: string): boolean {
+    const sharding = this.opts.sharding;
+    if (!sharding || sharding.shards <= 1) return true;
+    const parts = key.split("/");
+    const [ns, name] = controller === "MimicMachine" ? parts.slice(1) : parts;
+    const caches: Partial<Record<ControllerKind, Cached<KubeObject>>> = {
+      DevCluster: this.devClusters, DevMachine: this.devMachines, InMemoryCluster: this.inMemoryClusters,
+      InMemoryMachine: this.inMemoryMachines, DevMachinePool: this.devMachinePools,
+      ControlPlaneEndpoint: this.controlPlaneEndpoints, EnvVar: this.envVars,
+    };
+    const obj = controller === "MimicMachine" ? this.mimicMachines[Number(parts[0])]?.get(name, ns) : caches[controller]?.get(name, ns);
+    // The VIP is keyed by the CAPI cluster's name (the owner Cluster, else the label); objects without one by their own.
+    const cluster = (obj && capiOwnerName(obj, "Cluster")) ?? obj?.metadata.labels?.[CLUSTER_NAME_LABEL] ?? name;
+    return sharding.owns(shardOf(ns, cluster, sharding.shards));
+  }
+
   private async reconcile(controller: ControllerKind, key: string): Promise<{ requeueAfterMs?: number }> {
+    if (!this.inHeldShard(controller, key)) return {};
     if (controller === "MimicMachine") {
       const [i, ns, name] = key.split("/");
       return reconcileMimicMachine(this.ctx, this.opts.mimicry![Number(i)], this.mimicMachines[Number(i)].get(name, ns));
@@ -409,6 +442,20 @@ export interface ControllerOptions {
   qps?: number;
   namespace?: string;
   mimicry?: MimicKind[];
+  /** Run as one of several replicas, each holding shards of the clusters through Leases (controller/sharding). */
+  sharding?: ShardingOptions;
+}
+
+export interface ShardingOptions {
+  shards: number;
+  /** This replica's own shard (taken at once; others only when their holder is gone). */
+  shard: number;
+  /** Each shard's endpoint host, which its VIPs bind and advertise whichever replica holds it. */
+  hosts?: string[];
+  /** Where the shard Leases live. */
+  leaseNamespace: string;
+  identity: string;
+  leaseDurationSeconds?: number;
 }
 
 export interface RunningController {
@@ -422,6 +469,13 @@ export interface RunningController {
 /** Builds and starts the whole controller: edge client, VIPs (with port-forward + etcd), manager. */
 export async function startController(o: ControllerOptions): Promise<RunningController> {
   const edge = new EdgeClient({ url: o.edgeUrl, token: o.edgeToken });
+  const sharding = o.sharding;
+  const shardHost = sharding?.hosts
+    ? (ns: string, name: string) => {
+        const host = sharding.hosts![shardOf(ns, name, sharding.shards)];
+        return { host, bindAddress: o.vipBindAddress ?? host };
+      }
+    : undefined;
   const pfLog = o.log.child({ component: "portforward" });
   const observeEtcd = o.metrics ? etcdRpcObserver(o.metrics) : undefined;
   const vip = new VipManager({
@@ -436,7 +490,10 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     etcdHandler: createEtcdRequestHandler({ observeEtcd }),
     requestTimeoutMs: o.vipRequestTimeoutMs,
     maxInflight: o.vipMaxInflight,
+    hostFor: shardHost,
   });
+  let leases: ShardLeases | undefined;
+  let started = false;
   const manager = new Manager({
     kubeConfig: o.kubeConfig,
     edge,
@@ -447,10 +504,30 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     qps: o.qps,
     namespace: o.namespace,
     mimicry: o.mimicry,
+    ...(sharding ? { sharding: { shards: sharding.shards, owns: (s: number) => leases?.owns(s) ?? false } } : {}),
   });
   try {
+    if (sharding) {
+      leases = new ShardLeases({
+        kube: manager.kube,
+        namespace: sharding.leaseNamespace,
+        identity: sharding.identity,
+        shards: sharding.shards,
+        preferred: sharding.shard,
+        leaseDurationSeconds: sharding.leaseDurationSeconds,
+        log: o.log.child({ component: "shards" }),
+        onChange: (_held, gained, lost) => {
+          // A lost shard's VIPs close at once: its new holder binds the same host and ports.
+          if (lost.length) void vip.closeWhere((ns, name) => lost.includes(shardOf(ns, name, sharding.shards)));
+          if (gained.length && started) manager.resync();
+        },
+      });
+      await leases.start();
+    }
     await manager.start();
+    started = true;
   } catch (e) {
+    await leases?.stop().catch(() => {});
     await manager.stop().catch(() => {});
     await vip.closeAll().catch(() => {});
     throw e;
@@ -464,6 +541,7 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
       (stopping ??= (async () => {
         await manager.stop();
         await vip.closeAll();
+        await leases?.stop();
       })()),
   };
 }

@@ -1,5 +1,5 @@
 // `npm start -- [--clusters N] [--control-planes C] [--workers W] [--kubeconfig-dir DIR] [--state-dir DIR]
-//               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0]`
+//               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0] [--shards R]
 // The embedded default: the edge in workerd (miniflare), the embedded management API (in a workerd of its
 // own, see local-edges.ts), the controller in-process, and a driver playing CAPI for N clusters. Prints
 // `all <n> clusters ready` once every machine is ready and every kubeconfig is written, then runs until
@@ -18,6 +18,8 @@ import { createMetrics, startMetricsServer, type MetricsServer } from "../metric
 import { dashboardRoutes } from "../dashboard/index.js";
 import { Driver, type Progress } from "./driver.js";
 import { startLocalEdges } from "./local-edges.js";
+import { localShardHosts, localSharding, startShardReplicas, type ShardReplica } from "./shard-replicas.js";
+import { connect } from "node:net";
 import { startManagement } from "./management.js";
 
 const USAGE = `usage: npm start -- [options]
@@ -32,6 +34,9 @@ const USAGE = `usage: npm start -- [options]
   --concurrency N        controller reconciles at once, per controller (default 10)
   --vip-port-range A-B   ports of the clusters' VIPs and the management API (default 20000-30000);
                          give a second instance on the same host a range of its own
+  --shards R             R controller replicas: this process holds shard 0 (127.0.0.1), a controller
+                         process each the others (127.0.0.2, ...); kill one and another takes its
+                         clusters over on the same host:port once its Lease expires (default 1; Linux)
   --dashboard-port N     the fleet dashboard and /metrics on 127.0.0.1:N (default 0: a free port; -1: off)
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
                          env CAPIM_EDGE_LOG_FORMAT). Logs go to stderr, warn and up unless LOG_LEVEL says otherwise`;
@@ -57,6 +62,7 @@ try {
       "vip-port-range": { type: "string", default: "20000-30000" },
       "log-format": { type: "string" },
       "dashboard-port": { type: "string", default: "0" },
+      shards: { type: "string", default: "1" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -80,6 +86,8 @@ const clusters = count("clusters", values.clusters!, 1);
 const controlPlanes = count("control-planes", values["control-planes"]!, 1);
 const workers = count("workers", values.workers!, 0);
 const concurrency = count("concurrency", values.concurrency!, 1);
+const shards = count("shards", values.shards!, 1);
+if (shards > 254) usageError(`invalid --shards ${shards} (at most 254: one loopback address each)`);
 if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(values["startup-duration"]!) || !Number.isFinite(Number(values.jitter))) {
   console.error(`invalid --startup-duration or --jitter\n${USAGE}`);
   process.exit(2);
@@ -126,6 +134,7 @@ const edge = edges.edge;
 let driver: Driver | undefined;
 let management: Awaited<ReturnType<typeof startManagement>> | undefined;
 let controller: Awaited<ReturnType<typeof startController>> | undefined;
+let replicas: ShardReplica[] = [];
 let dashboard: MetricsServer | undefined;
 let exiting = false;
 async function shutdown(reason: string, code = 0): Promise<void> {
@@ -137,7 +146,9 @@ async function shutdown(reason: string, code = 0): Promise<void> {
   setTimeout(() => process.exit(1), 15_000).unref();
   await driver?.stop().catch(() => {});
   await dashboard?.close().catch(() => {});
+  for (const r of replicas) r.child.kill("SIGTERM");
   await controller?.stop().catch(() => {});
+  await Promise.all(replicas.map((r) => (r.child.exitCode === null && r.child.signalCode === null ? new Promise((done) => r.child.once("exit", done)) : undefined)));
   await management?.stop().catch(() => {});
   await edges.stop().catch(() => {});
   process.exit(code);
@@ -162,7 +173,20 @@ controller = await startController({
   concurrency,
   qps: 0,
   portRange,
+  ...(shards > 1 ? { vipHost: localShardHosts(shards)[0], sharding: localSharding(shards, 0) } : {}),
 });
+if (shards > 1) {
+  replicas = startShardReplicas({
+    shards,
+    managementKubeconfig: management.kubeconfigPath,
+    edgeUrl: edge.url,
+    edgeToken: token,
+    portRange,
+    concurrency,
+    log: (line) => (line.includes('"level":30') || line.includes('"level":20') ? undefined : console.error(line)),
+  });
+  console.log(`controller shards: ${shards} (shard 0 here on ${localShardHosts(shards)[0]}; ${replicas.map((r) => `shard ${r.shard} pid ${r.child.pid}`).join(", ")})`);
+}
 if (dashboardPort >= 0) {
   dashboard = await startMetricsServer(dashboardPort, metrics.registry, { routes: dashboardRoutes(controller, metrics.registry) });
   console.log(`dashboard at http://127.0.0.1:${dashboard.port}/dashboard (metrics at /metrics)`);
@@ -199,7 +223,7 @@ await driver.allReady();
 // After a restart the management API already shows every machine ready while the controller is still
 // reopening the VIPs: the ready line promises that kubectl works, so it waits for them too.
 const d = driver;
-while (!d.names.every((n) => controller!.vip.isOpen(d.namespace, n))) await new Promise((r) => setTimeout(r, 50));
+while (!(await allVipsServing(d))) await new Promise((r) => setTimeout(r, 50));
 bar?.stop();
 console.log(`all ${clusters} clusters ready`);
 console.log(`try: kubectl --kubeconfig ${driver.kubeconfigPath(driver.names[0])} get nodes`);
@@ -210,3 +234,21 @@ if (undriven.length) {
   console.log(`     kubectl --kubeconfig ${management.kubeconfigPath} delete cluster ${undriven[0]}`);
 }
 console.log(`kubeconfigs in ${kubeconfigDir}; Ctrl-C to stop (state is kept in ${stateDir})`);
+
+/** Every driven cluster's VIP accepts connections (whichever replica holds its shard). */
+async function allVipsServing(d: Driver): Promise<boolean> {
+  if (shards === 1) return d.names.every((n) => controller!.vip.isOpen(d.namespace, n));
+  const informers = controller!.manager.sharedInformers;
+  const open = await Promise.all(
+    d.names.map((n) => {
+      const ep = informers.devClusters.get(n, d.namespace)?.spec?.controlPlaneEndpoint as { host?: string; port?: number } | undefined;
+      const { host, port } = ep ?? {};
+      if (!host || !port) return false;
+      return new Promise<boolean>((resolve) => {
+        const sock = connect({ host, port }, () => (sock.destroy(), resolve(true)));
+        sock.once("error", () => resolve(false));
+      });
+    }),
+  );
+  return open.every(Boolean);
+}

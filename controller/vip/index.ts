@@ -34,6 +34,11 @@ export interface VipManagerOptions {
   requestTimeoutMs?: number;
   /** Per cluster: requests (not watches) in flight beyond this get 429 + Retry-After. Default 600. */
   maxInflight?: number;
+  /**
+   * A cluster's own advertised host and bind address (a controller shard's endpoint host, see
+   * controller/sharding); absent or undefined for a cluster: `host` and `bindAddress`.
+   */
+  hostFor?: (namespace: string, name: string) => { host: string; bindAddress: string } | undefined;
 }
 
 export interface VipCluster {
@@ -58,14 +63,24 @@ const sameCa = (a?: CertKeyPair, b?: CertKeyPair) => a?.certPem === b?.certPem &
 
 export class VipManager {
   private readonly edge: EdgeTarget;
-  private readonly pool: PortPool;
+  /** One port pool per bind address: shards on their own addresses reuse port numbers. */
+  private readonly pools = new Map<string, PortPool>();
   private readonly listeners = new Map<string, ClusterListener>();
   /** Per-cluster operation chain: open/close of one cluster never interleave. */
   private readonly ops = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: VipManagerOptions) {
     this.edge = createEdgeTarget(opts.edgeUrl, opts.edgeToken);
-    this.pool = new PortPool(opts.portRange ?? DEFAULT_PORT_RANGE);
+  }
+
+  private placeOf(namespace: string, name: string): { host: string; bindAddress: string } {
+    return this.opts.hostFor?.(namespace, name) ?? { host: this.opts.host, bindAddress: this.opts.bindAddress ?? "127.0.0.1" };
+  }
+
+  private poolFor(bindAddress: string): PortPool {
+    let pool = this.pools.get(bindAddress);
+    if (!pool) this.pools.set(bindAddress, (pool = new PortPool(this.opts.portRange ?? DEFAULT_PORT_RANGE)));
+    return pool;
   }
 
   private serialize<T>(key: string, op: () => Promise<T>): Promise<T> {
@@ -93,7 +108,7 @@ export class VipManager {
           existing.updateTls(await this.tlsFor(cluster), cluster.ca, cluster.etcdCa);
           this.opts.logger.info({ cluster: key, port: existing.port, ca: !!cluster.ca, etcdCa: !!cluster.etcdCa }, "VIP serving with new CAs");
         }
-        return { host: this.opts.host, port: existing.port };
+        return { host: this.placeOf(cluster.namespace, cluster.name).host, port: existing.port };
       }
       const tls = await this.tlsFor(cluster);
       const listener = new ClusterListener(cluster, tls, {
@@ -105,19 +120,20 @@ export class VipManager {
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxInflight: this.opts.maxInflight,
       });
-      const port = await listener.listen(this.pool, this.opts.bindAddress ?? "127.0.0.1", cluster.port, cluster.exactPort);
+      const { host, bindAddress } = this.placeOf(cluster.namespace, cluster.name);
+      const port = await listener.listen(this.poolFor(bindAddress), bindAddress, cluster.port, cluster.exactPort);
       this.listeners.set(key, listener);
       this.opts.metrics?.vipsOpen.set(this.listeners.size);
       if (cluster.port !== undefined && cluster.port !== port) {
         this.opts.logger.warn({ cluster: key, wanted: cluster.port, port }, "requested VIP port unavailable; using another");
       }
-      this.opts.logger.info({ cluster: key, host: this.opts.host, port, ca: !!cluster.ca, etcdCa: !!cluster.etcdCa }, "VIP open");
-      return { host: this.opts.host, port };
+      this.opts.logger.info({ cluster: key, host, port, ca: !!cluster.ca, etcdCa: !!cluster.etcdCa }, "VIP open");
+      return { host, port };
     });
   }
 
   private tlsFor(cluster: VipCluster): Promise<ClusterTlsContexts> {
-    const hosts = [this.opts.host];
+    const hosts = [this.placeOf(cluster.namespace, cluster.name).host];
     return cluster.ca ? createClusterTlsContexts({ ca: cluster.ca, etcdCa: cluster.etcdCa, hosts }) : placeholderTlsContexts(hosts);
   }
 
@@ -125,7 +141,7 @@ export class VipManager {
     this.listeners.delete(key);
     this.opts.metrics?.vipsOpen.set(this.listeners.size);
     await l.close();
-    this.pool.release(l.port);
+    this.poolFor(this.placeOf(l.ctx.namespace, l.ctx.name).bindAddress).release(l.port);
     this.opts.logger.info({ cluster: key, port: l.port }, "VIP closed");
   }
 
@@ -144,11 +160,17 @@ export class VipManager {
 
   endpoint(namespace: string, name: string): VipEndpoint | undefined {
     const l = this.listeners.get(keyOf(namespace, name));
-    return l && { host: this.opts.host, port: l.port };
+    return l && { host: this.placeOf(namespace, name).host, port: l.port };
   }
 
   list(): Array<{ namespace: string; name: string } & VipEndpoint> {
-    return [...this.listeners.values()].map((l) => ({ namespace: l.ctx.namespace, name: l.ctx.name, host: this.opts.host, port: l.port }));
+    return [...this.listeners.values()].map((l) => ({ namespace: l.ctx.namespace, name: l.ctx.name, host: this.placeOf(l.ctx.namespace, l.ctx.name).host, port: l.port }));
+  }
+
+  /** Closes the VIPs of the clusters `which` selects (a shard this replica no longer holds). */
+  async closeWhere(which: (namespace: string, name: string) => boolean): Promise<void> {
+    const chosen = [...this.listeners.values()].filter((l) => which(l.ctx.namespace, l.ctx.name));
+    await Promise.all(chosen.map((l) => this.close(l.ctx.namespace, l.ctx.name)));
   }
 
   async closeAll(): Promise<void> {
