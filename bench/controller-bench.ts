@@ -102,7 +102,7 @@ function machineShare(a: MachineCpu, b: MachineCpu): { idle: number; steal: numb
   return { idle: (100 * (b.idle - a.idle)) / total, steal: (100 * (b.steal - a.steal)) / total };
 }
 
-interface Usage {
+export interface Usage {
   node: number;
   workerd: number;
   nodeCpu: number;
@@ -128,7 +128,7 @@ function stackUsage(pid: number): Usage {
 }
 
 /** CPU seconds each workerd used between two samples, largest first. */
-function workerdCpuUsed(before: Usage, after: Usage): number[] {
+export function workerdCpuUsed(before: Usage, after: Usage): number[] {
   return [...after.workerdCpu].map(([pid, s]) => s - (before.workerdCpu.get(pid) ?? 0)).sort((a, b) => b - a);
 }
 
@@ -169,7 +169,7 @@ async function getNode(c: ReturnType<typeof kubeClient>, node: string): Promise<
 const s = (msec: number) => `${(msec / 1000).toFixed(2)} s`;
 const stats = (xs: number[]) => `${ms(percentile(xs, 50))} | ${ms(percentile(xs, 99))} | ${ms(xs[xs.length - 1])}`;
 
-interface Run {
+export interface Run {
   d: Done;
   before: Usage;
   after: Usage;

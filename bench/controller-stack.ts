@@ -4,6 +4,7 @@
 // Protocol (JSON lines on stdout): {"event":"up"} once edge + management + controller are running;
 // the driver starts when a line "go" arrives on stdin; then {"event":"done", ...timings and counters}.
 // Kubeconfigs are written to --kubeconfig-dir as by `npm start`. SIGTERM stops everything.
+import type { AdminTransport } from "../edge-contract/admin-client.js";
 import { randomBytes } from "node:crypto";
 import { rmSync } from "node:fs";
 import path from "node:path";
@@ -56,12 +57,13 @@ const controller = await startController({
 
 // Counters for finding the bottleneck: edge admin calls by method (a wrapper on this instance only).
 const edgeCalls: Record<string, number> = {};
-const edgeAny = controller.edge as unknown as { call: (m: string, p: string, b?: unknown) => Promise<unknown> };
-const call = edgeAny.call.bind(controller.edge);
-edgeAny.call = (m, p, b) => {
-  const k = `${m} ${p.includes("/machines") ? "machine" : "cluster"}`;
+// AdminClient sends every call through its private `transport` (edge-contract/admin-client.ts).
+const edgeAny = controller.edge as unknown as { transport: AdminTransport };
+const transport = edgeAny.transport;
+edgeAny.transport = (req) => {
+  const k = `${req.method} ${req.path.includes("/machines") ? "machine" : "cluster"}`;
   edgeCalls[k] = (edgeCalls[k] ?? 0) + 1;
-  return call(m, p, b);
+  return transport(req);
 };
 
 // Management API calls by method and kind, from the controller and the driver alike (both use Kube).

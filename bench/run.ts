@@ -1,4 +1,4 @@
-// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside] [--requests N] [--clusters N] [--objects N] [--workers N]
+// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside|scale] [--requests N] [--clusters N] [--objects N] [--workers N]
 // [--sizes 10,100,1000]`: runs the benchmarks and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses
 // small counts. Names may also be given bare (`npm run bench -- sidebyside`).
 import { parseArgs } from "node:util";
@@ -9,6 +9,7 @@ import { benchVipCerts } from "./vip-bench.js";
 import { benchRealCapi } from "./capi-bench.js";
 import { benchSoak } from "./soak-bench.js";
 import { benchSideBySide } from "./sidebyside.js";
+import { benchScale } from "./scale-bench.js";
 
 const { values, positionals } = parseArgs({
   options: {
@@ -59,6 +60,10 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
     title: "Real Cluster API: lifecycle phases and the 10-cluster shape",
     run: () => benchRealCapi(),
   },
+  scale: {
+    title: "Scale: clusters of 1 control plane + 3 workers on one machine, as far as it goes",
+    run: () => benchScale({ sizes: values.sizes ? values.sizes.split(",").map(Number) : values.quick ? [100] : undefined, workers: num(values.workers, 3, 3) }),
+  },
   sidebyside: {
     title: "Side by side with CAPI's in-memory server",
     run: () =>
@@ -71,7 +76,8 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
 };
 
 const named = [...(values.only ?? []), ...positionals];
-const selected = named.length ? named : Object.keys(benchmarks);
+// The scale run takes most of an hour at its largest size: only when named.
+const selected = named.length ? named : Object.keys(benchmarks).filter((name) => name !== "scale");
 for (const name of selected) {
   const b = benchmarks[name];
   if (!b) {
