@@ -20,7 +20,7 @@ import { IN_MEMORY_FLAVOR } from "./reconcilers/infra-flavor.js";
 import { reconcileMimicMachine, type MimicKind } from "./reconcilers/mimicry.js";
 import { owningMachineName, reconcileDevMachine } from "./reconcilers/devmachine.js";
 import { reconcileDevMachinePool } from "./reconcilers/devmachinepool.js";
-import { capiOwnerName, CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
+import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
 import { ShardLeases } from "./sharding/leases.js";
 import { shardOf } from "./sharding/shard-of.js";
 
@@ -368,14 +368,24 @@ export class Manager {
     for (const m of this.inMemoryMachines.list(ns)) if (m.metadata.labels?.[CLUSTER_NAME_LABEL] === cluster) this.enqueue("InMemoryMachine", ns, m.metadata.name);
   }
 
+  /** The informer of each controller's own kind (mimicked machines have one per configured kind). */
+  private cacheOf(controller: Exclude<ControllerKind, "MimicMachine">): Cached<KubeObject> {
+    switch (controller) {
+      case "DevCluster": return this.devClusters;
+      case "DevMachine": return this.devMachines;
+      case "InMemoryCluster": return this.inMemoryClusters;
+      case "InMemoryMachine": return this.inMemoryMachines;
+      case "DevMachinePool": return this.devMachinePools;
+      case "ControlPlaneEndpoint": return this.controlPlaneEndpoints;
+      case "EnvVar": return this.envVars;
+    }
+  }
+
   /** Every object of every kind back on its queue (a shard was taken over: its clusters are ours now). */
   resync(): void {
-    const all: Array<[ControllerKind, Cached<KubeObject>]> = [
-      ["DevCluster", this.devClusters], ["DevMachine", this.devMachines], ["InMemoryCluster", this.inMemoryClusters],
-      ["InMemoryMachine", this.inMemoryMachines], ["DevMachinePool", this.devMachinePools],
-      ["ControlPlaneEndpoint", this.controlPlaneEndpoints], ["EnvVar", this.envVars],
-    ];
-    for (const [kind, inf] of all) for (const o of inf.list()) this.enqueue(kind, o.metadata.namespace!, o.metadata.name);
+    for (const kind of ["DevCluster", "DevMachine", "InMemoryCluster", "InMemoryMachine", "DevMachinePool", "ControlPlaneEndpoint", "EnvVar"] as const) {
+      for (const o of this.cacheOf(kind).list()) this.enqueue(kind, o.metadata.namespace!, o.metadata.name);
+    }
     this.mimicMachines.forEach((inf, i) => inf.list().forEach((o) => this.enqueueMimic(i, o.metadata.namespace!, o.metadata.name)));
   }
 
@@ -385,14 +395,9 @@ export class Manager {
     if (!sharding || sharding.shards <= 1) return true;
     const parts = key.split("/");
     const [ns, name] = controller === "MimicMachine" ? parts.slice(1) : parts;
-    const caches: Partial<Record<ControllerKind, Cached<KubeObject>>> = {
-      DevCluster: this.devClusters, DevMachine: this.devMachines, InMemoryCluster: this.inMemoryClusters,
-      InMemoryMachine: this.inMemoryMachines, DevMachinePool: this.devMachinePools,
-      ControlPlaneEndpoint: this.controlPlaneEndpoints, EnvVar: this.envVars,
-    };
-    const obj = controller === "MimicMachine" ? this.mimicMachines[Number(parts[0])]?.get(name, ns) : caches[controller]?.get(name, ns);
-    // The VIP is keyed by the CAPI cluster's name (the owner Cluster, else the label); objects without one by their own.
-    const cluster = (obj && capiOwnerName(obj, "Cluster")) ?? obj?.metadata.labels?.[CLUSTER_NAME_LABEL] ?? name;
+    const obj = controller === "MimicMachine" ? this.mimicMachines[Number(parts[0])]?.get(name, ns) : this.cacheOf(controller).get(name, ns);
+    // The VIP is keyed by the CAPI cluster's name; objects without one by their own.
+    const cluster = (obj && owningClusterName(obj)) ?? name;
     return sharding.owns(shardOf(ns, cluster, sharding.shards));
   }
 

@@ -252,6 +252,7 @@ function dropEmpty(obj: Json, key: string): void {
   if (isObject(v) && Object.keys(v).length === 0) delete obj[key];
 }
 
-function isObject(v: unknown): v is Json {
+/** A JSON object (not null, not an array). */
+export function isObject(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -173,7 +173,8 @@ controller = await startController({
   concurrency,
   qps: 0,
   portRange,
-  ...(shards > 1 ? { vipHost: localShardHosts(shards)[0], sharding: localSharding(shards, 0) } : {}),
+  // Shard 0's endpoint host is 127.0.0.1, the VIP host above.
+  ...(shards > 1 ? { sharding: localSharding(shards, 0) } : {}),
 });
 if (shards > 1) {
   replicas = startShardReplicas({
@@ -183,7 +184,8 @@ if (shards > 1) {
     edgeToken: token,
     portRange,
     concurrency,
-    log: (line) => (line.includes('"level":30') || line.includes('"level":20') ? undefined : console.error(line)),
+    logLevel: process.env.LOG_LEVEL ?? "warn",
+    log: (line) => console.error(line),
   });
   console.log(`controller shards: ${shards} (shard 0 here on ${localShardHosts(shards)[0]}; ${replicas.map((r) => `shard ${r.shard} pid ${r.child.pid}`).join(", ")})`);
 }

@@ -35,6 +35,8 @@ export function startShardReplicas(o: {
   portRange: [number, number];
   concurrency: number;
   leaseDurationSeconds?: number;
+  /** The replicas' LOG_LEVEL (this process's, so they are as quiet as it is). */
+  logLevel: string;
   log: (line: string) => void;
 }): ShardReplica[] {
   const replicas: ShardReplica[] = [];
@@ -54,7 +56,7 @@ export function startShardReplicas(o: {
         "--shard-lease-duration", String(s.leaseDurationSeconds),
         "--log-format", "json",
       ],
-      { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: o.edgeToken }, stdio: ["ignore", "pipe", "pipe"] },
+      { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: o.edgeToken, LOG_LEVEL: o.logLevel }, stdio: ["ignore", "pipe", "pipe"] },
     );
     for (const stream of [child.stdout!, child.stderr!]) {
       stream.setEncoding("utf8");

@@ -1,7 +1,7 @@
 // The CRD conversion webhook's review: kube-apiserver POSTs an apiextensions.k8s.io/v1
 // ConversionReview naming the objects and the version it wants; the answer carries the converted
 // objects, or a Failure result that the API server turns into an error for its client. Pure logic.
-import { convertDevObject, isDevConvertible } from "../../edge-contract/dev-conversion.js";
+import { convertDevObject, isDevConvertible, isObject } from "../../edge-contract/dev-conversion.js";
 
 type Json = Record<string, unknown>;
 
@@ -49,8 +49,4 @@ export function reviewConversion(review: unknown): ConversionReviewResponse {
     }
   }
   return answer({ status: "Success" }, converted);
-}
-
-function isObject(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
 }

@@ -31,14 +31,14 @@ export const CAPI_PROVIDERS: Provider[] = [
 
 export type Doc = Record<string, any>;
 
-export function readYamlDocs(file: string): Doc[] {
+function readYamlDocs(file: string): Doc[] {
   return parseAllDocuments(readFileSync(file, "utf8"))
     .map((d) => d.toJS() as Doc | null)
     .filter((d): d is Doc => !!d && typeof d === "object" && !!d.kind);
 }
 
 /** A webhook client config that reaches a manager on 127.0.0.1:`port`, trusting the plane's webhook CA. */
-export function localClientConfig(port: number, urlPath: string, caBundle: string): { url: string; caBundle: string } {
+function localClientConfig(port: number, urlPath: string, caBundle: string): { url: string; caBundle: string } {
   return { url: `https://127.0.0.1:${port}${urlPath}`, caBundle };
 }
 
@@ -142,8 +142,13 @@ type ClientConfig = { service?: { path?: string }; url?: string; caBundle?: stri
  * admission) at that provider's manager on 127.0.0.1: the in-cluster Service has no Pods behind it here
  * (no kubelet), and no cert-manager injects a CA, so the plane's own serving CA goes in `caBundle`.
  */
+/** A webhook's client config (in-cluster Service or URL) pointed at the same path on 127.0.0.1:`port`. */
+export function redirectClientConfig(cc: ClientConfig, port: number, caBundle: string): ClientConfig {
+  return localClientConfig(port, cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/", caBundle);
+}
+
 export async function redirectWebhooks(kubeconfig: string, portByLabel: Map<string, number>, caBundle: string, dir: string): Promise<void> {
-  const redirect = (cc: ClientConfig, port: number): ClientConfig => localClientConfig(port, cc.service?.path ?? cc.url?.replace(/^https:\/\/[^/]+/, "") ?? "/", caBundle);
+  const redirect = (cc: ClientConfig, port: number) => redirectClientConfig(cc, port, caBundle);
   const items: Doc[] = [];
   for (const [label, port] of portByLabel) {
     const sel = `cluster.x-k8s.io/provider=${label}`;

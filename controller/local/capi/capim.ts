@@ -3,13 +3,14 @@
 // plane's RBAC is exercised as in a real management cluster).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Document } from "yaml";
 import { generateCA, issueCert } from "../../pki/index.js";
-import { kubectlApply, localClientConfig, readYamlDocs, redirectWebhooks } from "./capi-providers.js";
+import { loadCrds } from "../management.js";
+import { kubectlApply, redirectClientConfig, redirectWebhooks, type Doc } from "./capi-providers.js";
 import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
 const execFileP = promisify(execFile);
@@ -108,11 +109,10 @@ async function webhookServing(dir: string): Promise<{ port: number; certDir: str
 
 /** config/crd/bases with every conversion webhook pointed at the controller on 127.0.0.1:`port`, as one file. */
 function crdsConvertingAt(dir: string, port: number, caBundle: string): string {
-  const bases = path.join(ROOT, "config/crd/bases");
-  const docs = readdirSync(bases).filter((f) => f.endsWith(".yaml")).sort().flatMap((f) => readYamlDocs(path.join(bases, f)));
+  const docs = loadCrds([path.join(ROOT, "config/crd/bases")]) as Doc[];
   for (const crd of docs) {
     const conversion = crd.spec?.conversion?.webhook;
-    if (conversion?.clientConfig) conversion.clientConfig = localClientConfig(port, conversion.clientConfig.service?.path ?? "/convert", caBundle);
+    if (conversion?.clientConfig) conversion.clientConfig = redirectClientConfig(conversion.clientConfig, port, caBundle);
   }
   const file = path.join(dir, "capim-edge-crds.yaml");
   writeFileSync(file, docs.map((d) => new Document(d).toString()).join("---\n"));
