@@ -12,8 +12,9 @@ function countVitest(file) {
   failed += (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   for (const suite of report.testResults ?? []) {
-    // A file that failed to load has no assertions but must still count as a failure.
-    if (suite.status === "failed" && (suite.assertionResults ?? []).length === 0) failed += 1;
+    // A file that failed to load, or whose beforeAll/afterAll failed, has no failed assertion but must
+    // still count as a failure.
+    if (suite.status === "failed" && !(suite.assertionResults ?? []).some((a) => a.status === "failed")) failed += 1;
   }
 }
 if (vitestFile && existsSync(vitestFile)) {

@@ -107,8 +107,8 @@ export function startEmbedded(args: string[], dirs: { kubeconfigDir: string; sta
     edgeUrl: async () => /edge ready at (\S+)/.exec(await waitForLine(/^edge ready at /))![1],
     exited,
     stop: async (signal = "SIGTERM") => {
-      // A crash takes the whole group down; a graceful stop signals only our program (tsx relays it
-      // to node), so npm and sh exit with its exit code instead of dying of the signal themselves.
+      // A crash takes the whole group down; a graceful stop signals only our program (node, which
+      // `npm start` runs with tsx as a loader), so npm and sh exit with its exit code.
       if (signal === "SIGKILL") killGroup(child, signal);
       else for (const pid of programPids(child)) process.kill(pid, signal);
       const t = setTimeout(() => killGroup(child, "SIGKILL"), 20_000);

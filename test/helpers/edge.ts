@@ -20,7 +20,7 @@ export interface SpawnEdgeOptions {
   port?: number;
   httpsPort?: number;
   maxBody?: number;
-  /** Spawn through `npm run edge` (npm, sh, tsx) instead of node directly. */
+  /** Spawn through `npm run edge` (npm, sh, node) instead of node directly. */
   viaNpm?: boolean;
   readyTimeoutMs?: number;
   /** Extra environment for the edge process. */
@@ -78,7 +78,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   if (opts.maxBody) args.push("--max-body", String(opts.maxBody));
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   delete env.CAPIM_EDGE_TOKEN;
-  // detached: its own process group, so stop() can clean up npm/sh/tsx/workerd leftovers too.
+  // detached: its own process group, so stop() can clean up npm/sh/node/workerd leftovers too.
   const child = opts.viaNpm
     ? spawn("npm", ["run", "-s", "edge", "--", ...args], { cwd: ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] })
     : spawn(process.execPath, ["--import", "tsx", "controller/local/edge-main.ts", ...args], {
