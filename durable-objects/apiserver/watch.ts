@@ -74,7 +74,7 @@ function eventLineFromJson(type: OutType, objectJson: string): string {
 }
 
 /** Queued chunks beyond which a watcher counts as stuck and is dropped (kube-apiserver does the same). */
-const MAX_BACKLOG = 10_000;
+export const MAX_BACKLOG = 10_000;
 
 class Watcher {
   private controller!: ReadableStreamDefaultController<Uint8Array>;
@@ -110,7 +110,11 @@ class Watcher {
     try {
       const backlog = this.controller.desiredSize;
       if (backlog !== null && backlog < -MAX_BACKLOG) {
+        // The stream must end, not just stop: a watcher dropped while its response stayed open got
+        // no more events and no reason to re-watch (an informer went stale for good). Erroring it
+        // frees the backlog and cuts the response; the client re-watches from its last resourceVersion.
         this.close(false);
+        this.controller.error(new Error(`watch dropped: more than ${MAX_BACKLOG} events unread`));
         return false;
       }
       this.controller.enqueue(this.encoder.encode(text));

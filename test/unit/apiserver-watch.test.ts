@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { call, cm, newServer, readEvents } from "../helpers/node-host.js";
+import { MAX_BACKLOG, WatchHub } from "../../durable-objects/apiserver/watch.js";
 
 const CMS = "/api/v1/namespaces/default/configmaps";
 const watch = (api: ReturnType<typeof newServer>["api"], path: string) => api.handle(new Request(`http://c${path}`));
@@ -117,5 +118,28 @@ describe("apiserver watch", () => {
     const ev = await readEvents(res, 1);
     expect(ev.map((e) => e.object.metadata.name)).toEqual(["one"]);
     api.closeWatches();
+  });
+});
+
+describe("a watcher that does not read", () => {
+  it("is dropped with its stream ended once MAX_BACKLOG events wait unread, so its client re-watches", async () => {
+    const hub = new WatchHub(60_000, () => 1);
+    const res = hub.open({
+      group: "",
+      resource: "configmaps",
+      matches: () => true,
+      render: (o) => o,
+      bookmark: () => ({}),
+      allowBookmarks: false,
+      initial: [],
+      initialEventsEnd: false,
+    });
+    const object = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "default" } };
+    for (let rv = 1; rv <= MAX_BACKLOG + 3; rv++) {
+      hub.publish({ rv, type: "ADDED", key: { group: "", resource: "configmaps", namespace: "default", name: `c${rv}` }, object }, undefined);
+    }
+    expect(hub.size).toBe(0);
+    // The queued events are discarded with the stream: the first read fails instead of waiting forever.
+    await expect(res.body!.getReader().read()).rejects.toThrow(/watch dropped/);
   });
 });
