@@ -4,6 +4,12 @@
 // taken by another replica. Each replica takes its own shard at once; another shard it takes only when
 // it has been up for a whole lease duration and that shard's Lease has expired or was released (its
 // holder died, stopped, or never started), so replicas starting together each get their own.
+//
+// Hand-back: a replica that finds its own shard held by another (it restarted after the other took
+// over) asks for it with two annotations on the Lease, renewed every round; the holder releases a
+// shard that is not its own when asked, and leaves a released shard to the asker while the request is
+// fresh. So after a pod restart each replica serves its own shard again, and the load is spread as
+// it was, instead of one replica keeping two shards until it dies too.
 import { errorMessage, isConflict, isNotFound, type GVR, type Kube, type KubeObject } from "../kube.js";
 import type { Logger } from "../log.js";
 
@@ -29,6 +35,10 @@ interface LeaseObject extends KubeObject {
 }
 
 export const shardLeaseName = (shard: number) => `capim-edge-shard-${shard}`;
+
+/** Who asks for the shard back (its own replica's identity), and when it last asked. */
+export const WANTED_BY = "capim-edge.x-k8s.io/wanted-by";
+export const WANTED_AT = "capim-edge.x-k8s.io/wanted-at";
 
 /** Microsecond-precision RFC 3339, as kube's MicroTime. */
 const microTime = (ms: number) => new Date(ms).toISOString().replace(/Z$/, "000Z");
@@ -68,13 +78,28 @@ export class ShardLeases {
     await Promise.all(
       [...this.held].map(async (s) => {
         try {
-          await this.o.kube.patch(LEASE, this.o.namespace, shardLeaseName(s), { spec: { holderIdentity: null, renewTime: null } });
+          await this.release(s);
         } catch {
           /* the lease expires anyway */
         }
       }),
     );
     this.held.clear();
+  }
+
+  /** Clears the holder so that another replica may take the shard at once (only if still ours at `resourceVersion`). */
+  private async release(s: number, resourceVersion?: string): Promise<void> {
+    await this.o.kube.patch(LEASE, this.o.namespace, shardLeaseName(s), {
+      ...(resourceVersion ? { metadata: { resourceVersion } } : {}),
+      spec: { holderIdentity: null, renewTime: null },
+    });
+  }
+
+  /** Asks the holder of this replica's own shard to hand it back (renewed every round until it is). */
+  private async askBack(s: number): Promise<void> {
+    await this.o.kube.patch(LEASE, this.o.namespace, shardLeaseName(s), {
+      metadata: { annotations: { [WANTED_BY]: this.o.identity, [WANTED_AT]: microTime(Date.now()) } },
+    });
   }
 
   private async round(): Promise<void> {
@@ -109,8 +134,17 @@ export class ShardLeases {
     return Date.now() - (this.renewedAt.get(s) ?? 0) > this.durationS * 1000;
   }
 
-  /** Renews, takes or leaves shard `s`; true when this replica holds it afterwards. */
+  /** Renews, takes, leaves or hands back shard `s`; true when this replica holds it afterwards. */
   private async tryHold(s: number): Promise<boolean> {
+    // A renewal that conflicts may have lost only to the owner's hand-back request: read it and decide again.
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.tryHoldOnce(s);
+      if (r !== "conflict-while-mine") return r;
+      if (attempt === 2) return this.held.has(s) && !this.expiredSinceRenew(s);
+    }
+  }
+
+  private async tryHoldOnce(s: number): Promise<boolean | "conflict-while-mine"> {
     const { kube, namespace, identity } = this.o;
     const name = shardLeaseName(s);
     const now = Date.now();
@@ -120,8 +154,25 @@ export class ShardLeases {
     const renewed = spec.renewTime ? Date.parse(spec.renewTime) : 0;
     const expired = !holder || now - renewed > (spec.leaseDurationSeconds ?? this.durationS) * 1000;
     const mine = holder === identity;
-    const mayTake = s === this.o.preferred || now - this.started > this.durationS * 1000;
-    if (!mine && !(expired && mayTake)) return false;
+    const own = s === this.o.preferred;
+    const mayTake = own || now - this.started > this.durationS * 1000;
+    const wantedBy = lease?.metadata.annotations?.[WANTED_BY];
+    const askedByOwner = !own && !!wantedBy && wantedBy !== identity && now - Date.parse(lease?.metadata.annotations?.[WANTED_AT] ?? "") < this.durationS * 1000;
+    if (mine && askedByOwner) {
+      try {
+        await this.release(s, lease!.metadata.resourceVersion);
+      } catch (e) {
+        if (isConflict(e)) return "conflict-while-mine";
+        throw e;
+      }
+      this.o.log.info({ shard: s, to: wantedBy }, "handing shard back to its own replica");
+      return false;
+    }
+    if (!mine && own && !expired) {
+      await this.askBack(s);
+      return false;
+    }
+    if (!mine && !(expired && mayTake && !askedByOwner)) return false;
     const next = {
       holderIdentity: identity,
       leaseDurationSeconds: this.durationS,
@@ -132,7 +183,7 @@ export class ShardLeases {
       if (!lease) await kube.create(LEASE, namespace, { apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace }, spec: next });
       else await kube.patch(LEASE, namespace, name, { metadata: { resourceVersion: lease.metadata.resourceVersion }, spec: next });
     } catch (e) {
-      if (isConflict(e)) return false; // another replica wrote it first: it holds the shard this round
+      if (isConflict(e)) return mine ? "conflict-while-mine" : false; // another replica wrote it first: it holds the shard this round
       if (isNotFound(e)) return false;
       throw e;
     }

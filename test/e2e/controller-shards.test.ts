@@ -29,6 +29,7 @@ function clusterNames(): string[] {
 describe.skipIf(!KUBECTL)("controller replicas holding shards through Leases", () => {
   let stack: ControllerStack;
   let second: ControllerProc;
+  let restarted: ControllerProc | undefined;
   const names = clusterNames();
   let mgmt: string;
   const endpointOf = (name: string) =>
@@ -51,6 +52,7 @@ describe.skipIf(!KUBECTL)("controller replicas holding shards through Leases", (
 
   afterAll(async () => {
     second?.child.kill("SIGKILL");
+    restarted?.child.kill("SIGKILL");
     await stack?.stop();
   });
 
@@ -86,6 +88,21 @@ spec: {backend: {inMemory: {}}}
     expect(await until(() => namespacesVia(kubeconfig), "kubectl through the same VIP, now served by replica-1", 60_000)).toContain("kube-system");
     expect(await endpointOf(victim)).toEqual(before);
     expect(await until(() => namespacesVia(other), "shard 1 still served")).toContain("kube-system");
+  });
+
+  it("the killed replica, started again, gets its shard handed back and serves it on the same host:port", async () => {
+    const victim = names.find((n) => shardOf(NS, n, 2) === 0)!;
+    const before = await endpointOf(victim);
+    const kubeconfig = `${stack.dir}/${victim}.kubeconfig`; // written by the previous test
+    expect(await holder(0)).toBe("replica-1");
+    restarted = spawnController(stack.edge, mgmt, PORTS, shardFlags(0));
+    expect(await until(async () => ((await holder(0)) === "replica-0" ? true : undefined), "replica-1 hands shard 0 back to replica-0", 60_000)).toBe(true);
+    expect(await holder(1)).toBe("replica-1");
+    expect(await until(() => namespacesVia(kubeconfig), "kubectl through the same VIP, served by replica-0 again", 60_000)).toContain("kube-system");
+    expect(await endpointOf(victim)).toEqual(before);
+    // The hand-back moved one VIP: replica-1 closed it (else replica-0 could not have bound host:port).
+    expect(restarted.child.exitCode).toBeNull();
+    expect(second.child.exitCode).toBeNull();
   });
 });
 
