@@ -93,6 +93,9 @@ async function stop(): Promise<void> {
 }
 process.on("SIGTERM", () => void stop());
 
+/** How long the driver may go without a machine becoming ready before the run counts as stalled. */
+const STALL_MS = Number(process.env.CAPIM_BENCH_STALL_MS) || 180_000;
+
 async function drive(): Promise<void> {
   const t0 = performance.now();
   const since = () => Math.round(performance.now() - t0);
@@ -109,6 +112,7 @@ async function drive(): Promise<void> {
     kubeconfigDir,
     caKeys: values["ca-keys"] === "ecdsa" ? "ecdsa" : "rsa",
     onProgress: (p) => {
+      lastProgress = { at: performance.now(), p };
       progress.push([since(), p.readyMachines]);
       if (p.readyMachines > 0) marks.firstMachineReady ??= since();
       if (p.readyMachines === p.totalMachines) marks.allMachinesReady ??= since();
@@ -126,9 +130,22 @@ async function drive(): Promise<void> {
       clearInterval(vipTimer);
     }
   }, 5);
-  await driver.start();
+  // A run whose progress stops fails with what it reached instead of waiting forever (the scale benchmark
+  // reports it as what stopped that size).
+  let lastProgress = { at: performance.now(), p: driver.progress() };
+  const stalled = new Promise<never>((_, reject) => {
+    const t = setInterval(() => {
+      if (performance.now() - lastProgress.at < STALL_MS) return;
+      clearInterval(t);
+      const p = lastProgress.p;
+      reject(new Error(`stalled: no progress for ${STALL_MS / 1000} s at ${p.readyMachines}/${p.totalMachines} machines, ${p.readyClusters}/${p.totalClusters} clusters ready (t = ${(since() / 1000).toFixed(0)} s)`));
+    }, 1000);
+    t.unref();
+    void driver!.allReady().then(() => clearInterval(t));
+  });
+  await Promise.race([driver.start(), stalled]);
   marks.objectsCreated = since();
-  await driver.allReady();
+  await Promise.race([driver.allReady(), stalled]);
   marks.allClustersReady = since();
   clearInterval(vipTimer);
   const reconciles: Record<string, number> = {};
