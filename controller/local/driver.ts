@@ -16,6 +16,7 @@ import {
   collectionPath,
   DEV_CLUSTER,
   DEV_MACHINE,
+  errorMessage,
   isAlreadyExists,
   MACHINE,
   SECRET,
@@ -79,6 +80,9 @@ export function machineNames(cluster: string, cps: number, workers: number): { n
 
 const nowIso = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
+/** Failed syncs in a row after which a cluster's error is logged as a warning (then every 4x as many). */
+const PERSISTENT_FAILURES = 5;
+
 export class Driver {
   readonly namespace: string;
   readonly names: string[];
@@ -99,6 +103,8 @@ export class Driver {
   private readonly devMachinesOf = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
   private readonly readyDevMachinesOf = new CacheIndex((dm) => [isReadyDevMachine(dm) ? dm.metadata.labels?.[CLUSTER_NAME_LABEL] : undefined]);
   private readyWaiters: Array<() => void> = [];
+  /** Consecutive failed syncs per cluster. */
+  private readonly failures = new Map<string, number>();
   private lastProgress = "";
 
   constructor(private readonly o: DriverOptions) {
@@ -109,8 +115,15 @@ export class Driver {
     this.queue = new WorkQueue({
       concurrency: 4,
       handler: (name) => this.sync(name),
-      onResult: (key, result, _s, err) => {
-        if (err) o.log.debug({ cluster: key, err: String((err as Error)?.message ?? err) }, "driver sync failed; retrying");
+      onResult: (key, _result, _s, err) => {
+        if (!err) return void this.failures.delete(key);
+        // Transient failures (a conflict, an edge restart) pass quietly; one that keeps coming back is
+        // what holds a cluster, and the user must see why (e.g. 429 from a limit), not a silent stall.
+        const n = (this.failures.get(key) ?? 0) + 1;
+        this.failures.set(key, n);
+        const fields = { cluster: key, failures: n, err: errorMessage(err) };
+        if (n === PERSISTENT_FAILURES || n % (PERSISTENT_FAILURES * 4) === 0) o.log.warn(fields, "driver keeps failing on this cluster; retrying");
+        else o.log.debug(fields, "driver sync failed; retrying");
       },
     });
     this.shared = o.informers !== undefined;
