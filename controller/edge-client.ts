@@ -3,6 +3,7 @@
 // controller makes a few calls per machine). Errors are EdgeError, so callers branch on the HTTP code.
 import { request } from "undici";
 import { AdminClient, type AdminTransport } from "../edge-contract/admin-client.js";
+import { routedTransport } from "../edge-contract/admin-routing.js";
 import type { MachineCondition, MachineJson, MachineList, MachineSpec } from "../edge-contract/admin-api.js";
 
 // The wire shapes are the edge's own (edge-contract/admin-api.ts); the Edge* names are what the
@@ -15,13 +16,14 @@ export type EdgeMachineList = MachineList;
 export type EdgeCondition = MachineCondition;
 
 export interface EdgeClientOptions {
-  url: string;
+  /** The edge, or the K edges a cluster is routed among by its namespace/name (edge-contract/admin-routing.ts). */
+  url: string | readonly string[];
   token: string;
   /** Per-request timeout in ms (default 15000). */
   timeoutMs?: number;
 }
 
-function undiciTransport(opts: EdgeClientOptions): AdminTransport {
+function undiciTransport(opts: EdgeClientOptions & { url: string }): AdminTransport {
   const base = opts.url.replace(/\/+$/, "");
   const timeoutMs = opts.timeoutMs ?? 15_000;
   return async ({ method, path, body, signal }) => {
@@ -43,6 +45,7 @@ function undiciTransport(opts: EdgeClientOptions): AdminTransport {
 
 export class EdgeClient extends AdminClient {
   constructor(opts: EdgeClientOptions) {
-    super(undiciTransport(opts));
+    const urls = typeof opts.url === "string" ? [opts.url] : opts.url;
+    super(routedTransport(urls.map((url) => undiciTransport({ ...opts, url }))));
   }
 }

@@ -15,7 +15,8 @@ import { startWebhookServer, type WebhookServer } from "./webhook/server.js";
 
 const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --kubeconfig FILE      management cluster (default: in-cluster, then $KUBECONFIG / ~/.kube/config)
-  --edge-url URL         the edge (worker) base URL
+  --edge-url URL         the edge (worker) base URL; URL1,URL2,... for a local edge spread over
+                         several workerd processes (a cluster goes to FNV-1a(namespace/name) mod K)
   --edge-token TOKEN     tenant token (default: env CAPIM_EDGE_TOKEN)
   --vip-host HOST        host CAPI dials for every cluster's VIP (default 127.0.0.1)
   --vip-bind-address A   address the VIP listeners bind (default 127.0.0.1; 0.0.0.0 in a Pod)
@@ -151,7 +152,7 @@ const metricsPort = int("metrics-port", values["metrics-port"], 8080, -1);
 
 const controller = await startController({
   kubeConfig: kc,
-  edgeUrl,
+  edgeUrl: edgeUrl.split(",").map((u) => u.trim()).filter(Boolean),
   edgeToken,
   vipHost: values["vip-host"]!,
   vipBindAddress: values["vip-bind-address"],

@@ -430,7 +430,8 @@ export class Manager {
 
 export interface ControllerOptions {
   kubeConfig: KubeConfig;
-  edgeUrl: string;
+  /** The edge, or the K edges (local workerd processes) a cluster is routed among by its namespace/name. */
+  edgeUrl: string | readonly string[];
   edgeToken: string;
   /** Host written into controlPlaneEndpoint.host (and the VIP serving certs). */
   vipHost: string;

@@ -1,5 +1,5 @@
 // `npm start -- [--clusters N] [--control-planes C] [--workers W] [--kubeconfig-dir DIR] [--state-dir DIR]
-//               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0] [--shards R]
+//               [--startup-duration 2s] [--jitter 0.2] [--version v1.31.0] [--shards R] [--edges K]
 // The embedded default: the edge in workerd (miniflare), the embedded management API (in a workerd of its
 // own, see local-edges.ts), the controller in-process, and a driver playing CAPI for N clusters. Prints
 // `all <n> clusters ready` once every machine is ready and every kubeconfig is written, then runs until
@@ -37,6 +37,9 @@ const USAGE = `usage: npm start -- [options]
   --shards R             R controller replicas: this process holds shard 0 (127.0.0.1), a controller
                          process each the others (127.0.0.2, ...); kill one and another takes its
                          clusters over on the same host:port once its Lease expires (default 1; Linux)
+  --edges K              workerd processes holding the workload clusters, each one core (default 1); a
+                         cluster's process is FNV-1a of namespace/name mod K. Fixed by the state
+                         directory once it has clusters (a restart keeps its K)
   --dashboard-port N     the fleet dashboard and /metrics on 127.0.0.1:N (default 0: a free port; -1: off)
   --log-format F         text (readable), json, or auto: text on a terminal, json otherwise (default auto;
                          env CAPIM_EDGE_LOG_FORMAT). Logs go to stderr, warn and up unless LOG_LEVEL says otherwise`;
@@ -63,6 +66,7 @@ try {
       "log-format": { type: "string" },
       "dashboard-port": { type: "string", default: "0" },
       shards: { type: "string", default: "1" },
+      edges: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,6 +91,8 @@ const controlPlanes = count("control-planes", values["control-planes"]!, 1);
 const workers = count("workers", values.workers!, 0);
 const concurrency = count("concurrency", values.concurrency!, 1);
 const shards = count("shards", values.shards!, 1);
+const edgeCount = values.edges === undefined ? undefined : count("edges", values.edges, 1);
+if (edgeCount !== undefined && edgeCount > 64) usageError(`invalid --edges ${edgeCount} (at most 64 workerd processes)`);
 if (shards > 254) usageError(`invalid --shards ${shards} (at most 254: one loopback address each)`);
 if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(values["startup-duration"]!) || !Number.isFinite(Number(values.jitter))) {
   console.error(`invalid --startup-duration or --jitter\n${USAGE}`);
@@ -121,6 +127,7 @@ const before = { SIGINT: process.listeners("SIGINT"), SIGTERM: process.listeners
 const edges = await startLocalEdges({
   stateDir,
   token,
+  edges: edgeCount,
   supervise: {
     log: (message) => log.warn(message),
     giveUp: (message) => {
@@ -159,13 +166,16 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 console.log(`edge ready at ${edge.url} (state in ${stateDir}); https at ${edge.httpsUrl}`);
+const workloadUrls = edges.workload.map((e) => e.url);
+if (workloadUrls.length > 1) console.log(`workload edges: ${workloadUrls.join(" ")} (a cluster's edge is FNV-1a of namespace/name mod ${workloadUrls.length})`);
+if (edgeCount !== undefined && workloadUrls.length !== edgeCount) console.error(`capim-edge: ${stateDir} holds clusters on ${workloadUrls.length} workerd process(es); keeping that (--edges ${edgeCount} applies to a new state directory)`);
 management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log, portRange });
 console.log(`management API at ${management.server}: kubectl --kubeconfig ${management.kubeconfigPath} get devclusters,devmachines -A`);
 
 const metrics = createMetrics();
 controller = await startController({
   kubeConfig: management.directKubeConfig,
-  edgeUrl: edge.url,
+  edgeUrl: workloadUrls,
   edgeToken: token,
   vipHost: "127.0.0.1",
   log,
@@ -180,7 +190,7 @@ if (shards > 1) {
   replicas = startShardReplicas({
     shards,
     managementKubeconfig: management.kubeconfigPath,
-    edgeUrl: edge.url,
+    edgeUrl: workloadUrls.join(","),
     edgeToken: token,
     portRange,
     concurrency,

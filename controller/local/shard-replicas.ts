@@ -30,6 +30,7 @@ export interface ShardReplica {
 export function startShardReplicas(o: {
   shards: number;
   managementKubeconfig: string;
+  /** The workload edge, or several comma-separated (controller/main.ts's --edge-url). */
   edgeUrl: string;
   edgeToken: string;
   portRange: [number, number];

@@ -7,6 +7,7 @@ import type { Metrics } from "../metrics.js";
 import { ClusterListener, type EtcdRequestHandler, type UpgradeHandler } from "./listeners.js";
 import { DEFAULT_PORT_RANGE, PortPool } from "./ports.js";
 import { createEdgeTarget, type EdgeTarget } from "./proxy.js";
+import { clusterSlot } from "../../edge-contract/cluster-hash.js";
 import { createClusterTlsContexts, placeholderTlsContexts, type ClusterTlsContexts } from "./tls.js";
 
 export type { UpgradeHandler, UpgradeContext, ClusterContext, EtcdRequestHandler, ConnectionIdentity } from "./listeners.js";
@@ -17,7 +18,8 @@ export { PortPool, PortRangeExhaustedError, PortUnavailableError, DEFAULT_PORT_R
 export { statusBody, safeRequestPath } from "./proxy.js";
 
 export interface VipManagerOptions {
-  edgeUrl: string;
+  /** The edge, or the K edges a cluster is routed among by its namespace/name (edge-contract/cluster-hash.ts). */
+  edgeUrl: string | readonly string[];
   edgeToken: string;
   /** Advertised host (IP or DNS name) written into controlPlaneEndpoint.host and the serving cert's SANs. */
   host: string;
@@ -62,7 +64,7 @@ const keyOf = (ns: string, name: string) => `${ns}/${name}`;
 const sameCa = (a?: CertKeyPair, b?: CertKeyPair) => a?.certPem === b?.certPem && a?.keyPem === b?.keyPem;
 
 export class VipManager {
-  private readonly edge: EdgeTarget;
+  private readonly edges: EdgeTarget[];
   /** One port pool per bind address: shards on their own addresses reuse port numbers. */
   private readonly pools = new Map<string, PortPool>();
   private readonly listeners = new Map<string, ClusterListener>();
@@ -70,7 +72,7 @@ export class VipManager {
   private readonly ops = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: VipManagerOptions) {
-    this.edge = createEdgeTarget(opts.edgeUrl, opts.edgeToken);
+    this.edges = (typeof opts.edgeUrl === "string" ? [opts.edgeUrl] : opts.edgeUrl).map((url) => createEdgeTarget(url, opts.edgeToken));
   }
 
   private placeOf(namespace: string, name: string): { host: string; bindAddress: string } {
@@ -112,7 +114,7 @@ export class VipManager {
       }
       const tls = await this.tlsFor(cluster);
       const listener = new ClusterListener(cluster, tls, {
-        edge: this.edge,
+        edge: this.edges[clusterSlot(cluster.namespace, cluster.name, this.edges.length)],
         logger: this.opts.logger,
         metrics: this.opts.metrics,
         upgradeHandler: this.opts.upgradeHandler,
@@ -179,7 +181,7 @@ export class VipManager {
       const l = this.listeners.get(k);
       if (l) await this.closeListener(k, l);
     })));
-    this.edge.agent.destroy();
+    for (const e of this.edges) e.agent.destroy();
   }
 
   /** The cluster's TLS mux material (apiserver cert, etcd-<node> certs, SNI callback), if its VIP is open. */

@@ -15,6 +15,8 @@ describe("npm start flags", () => {
     [["--no-such-flag"], /^capim-edge: Unknown option '--no-such-flag'/],
     [["--dashboard-port", "http"], /^capim-edge: invalid --dashboard-port http/],
     [["--log-format", "xml"], /^capim-edge: invalid --log-format xml \(want text, json or auto\)/],
+    [["--edges", "0"], /^invalid --edges 0/],
+    [["--edges", "65"], /^capim-edge: invalid --edges 65 \(at most 64 workerd processes\)/],
   ])("%j: exit 2 with one line", async (args, message) => {
     const r = await start(args);
     expect(r.code).toBe(2);

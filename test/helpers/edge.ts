@@ -25,12 +25,16 @@ export interface SpawnEdgeOptions {
   readyTimeoutMs?: number;
   /** Extra environment for the edge process. */
   env?: NodeJS.ProcessEnv;
+  /** `--edges K`: K workerd processes (see `urls`). */
+  edges?: number;
 }
 // Set CAPIM_EDGE_LOG=1 to copy the edge's output (workerd logs included) to stderr.
 
 export interface SpawnedEdge {
   /** http://127.0.0.1:<port> */
   url: string;
+  /** With `edges`: every process's URL, in cluster-hash order (else [url]). */
+  urls: string[];
   /** https://127.0.0.1:<https port>: kubectl sends bearer tokens only over TLS. */
   httpsUrl: string;
   /** PEM of the edge's local CA (from <stateDir>/edge-tls/ca.crt), for kubeconfigs. */
@@ -76,6 +80,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const args = ["--port", String(opts.port ?? 0), "--state-dir", stateDir];
   if (opts.httpsPort !== undefined) args.push("--https-port", String(opts.httpsPort));
   if (opts.maxBody) args.push("--max-body", String(opts.maxBody));
+  if (opts.edges) args.push("--edges", String(opts.edges));
   const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, CAPIM_EDGE_TOKENS: JSON.stringify(tokens) };
   delete env.CAPIM_EDGE_TOKEN;
   // detached: its own process group, so stop() can clean up npm/sh/node/workerd leftovers too.
@@ -120,6 +125,7 @@ export async function spawnEdge(opts: SpawnEdgeOptions = {}): Promise<SpawnedEdg
   const caFile = path.join(stateDir, "edge-tls", "ca.crt");
   const edge: SpawnedEdge = {
     url,
+    urls: /^edges: ((?:http:\/\/\S+ ?)+) \(/m.exec(out)?.[1].trim().split(" ") ?? [url],
     httpsUrl: /^edge https at (https:\/\/\S+)/m.exec(out)?.[1] ?? "",
     caPem: existsSync(caFile) ? readFileSync(caFile, "utf8") : "",
     token: Object.keys(tokens)[0],
