@@ -145,18 +145,40 @@ function kubeClient(kubeconfigFile: string) {
     cert: b64(user["client-certificate-data"]),
     key: b64(user["client-key-data"]),
   });
-  const get = (p: string) =>
+  const send = (method: "GET" | "POST", p: string, body?: string) =>
     new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = https.request({ agent, host: server.hostname, port: server.port, method: "GET", path: p, headers: { accept: "application/json" } }, (res) => {
+      const headers: Record<string, string> = { accept: "application/json", ...(body !== undefined ? { "content-type": "application/json" } : {}) };
+      const req = https.request({ agent, host: server.hostname, port: server.port, method, path: p, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
         res.on("error", reject);
       });
       req.on("error", reject);
-      req.end();
+      req.end(body);
     });
-  return { get, close: () => agent.destroy() };
+  return { get: (p: string) => send("GET", p), post: (p: string, body: unknown) => send("POST", p, JSON.stringify(body)), close: () => agent.destroy() };
+}
+
+/**
+ * `total` ConfigMap creates from `clients` concurrent clients, client i in cluster i (each through its
+ * own VIP): creates per second over the whole phase.
+ */
+async function concurrentCreates(kubeconfigs: string[], total: number): Promise<number> {
+  const clients = kubeconfigs.map(kubeClient);
+  const per = Math.ceil(total / clients.length);
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, i) => {
+      for (let n = 0; n < per; n++) {
+        const r = await c.post("/api/v1/namespaces/default/configmaps", { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `bench-${i}-${n}` }, data: { n: String(n) } });
+        if (r.status !== 201) throw new Error(`create configmap: ${r.status} ${r.body.slice(0, 300)}`);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  for (const c of clients) c.close();
+  return (per * clients.length) / seconds;
 }
 
 async function getNode(c: ReturnType<typeof kubeClient>, node: string): Promise<void> {
@@ -180,6 +202,8 @@ export interface Run {
   afterGets?: Usage;
   single?: number[];
   spread?: number[];
+  /** ConfigMap creates per second from `creators` clients in as many clusters (runStack's `creates`). */
+  createsPerSecond?: number;
 }
 
 const TMPFS_MAGIC = 0x01021994;
@@ -226,6 +250,11 @@ export async function runStack(o: {
   log: (l: string) => void;
   /** Parent of the run's state directory (default: benchStateRoot()). */
   stateRoot?: string;
+  /** Workload workerd processes (npm start's --edges; default 1). */
+  edges?: number;
+  /** After all are ready: this many ConfigMap creates from `creators` (default 8) clients, each in its own cluster. */
+  creates?: number;
+  creators?: number;
 }): Promise<Run> {
   const stateRoot = o.stateRoot ?? benchStateRoot();
   const tmp = mkdtempSync(path.join(stateRoot, "capim-ctrl-bench-"));
@@ -237,6 +266,7 @@ export async function runStack(o: {
     "--ca-keys", o.caKeys,
     "--state-dir", path.join(tmp, "state"),
     "--kubeconfig-dir", path.join(tmp, "kubeconfigs"),
+    "--edges", String(o.edges ?? 1),
   ]);
   try {
     await stack.wait("up");
@@ -250,7 +280,12 @@ export async function runStack(o: {
     const machine = machineShare(cpu0, machineCpu());
     const after = stackUsage(stack.pid);
     const fs = filesystemKind(tmp);
-    if (!o.requests) return { d, before, after, machine, fs };
+    let createsPerSecond: number | undefined;
+    if (o.creates) {
+      o.log(`${o.creates} ConfigMap creates from ${o.creators ?? 8} clients in as many clusters`);
+      createsPerSecond = await concurrentCreates(d.kubeconfigs.slice(0, o.creators ?? 8), o.creates);
+    }
+    if (!o.requests) return { d, before, after, machine, fs, createsPerSecond };
 
     const N = o.requests;
     const node = (cluster: string) => `${cluster}-cp-0`;

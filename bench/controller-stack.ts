@@ -28,6 +28,7 @@ const { values } = parseArgs({
     "ca-keys": { type: "string", default: "rsa" },
     "state-dir": { type: "string" },
     "kubeconfig-dir": { type: "string" },
+    edges: { type: "string", default: "1" },
   },
 });
 const clusters = Number(values.clusters);
@@ -39,14 +40,13 @@ const token = randomBytes(24).toString("hex");
 
 // As in main.ts: Miniflare's SIGTERM handler would kill workerd and exit before we stop in order.
 const before = process.listeners("SIGTERM");
-const edges = await startLocalEdges({ stateDir, token });
-const edge = edges.edge;
+const edges = await startLocalEdges({ stateDir, token, edges: Number(values.edges) });
 for (const l of process.listeners("SIGTERM")) if (!before.includes(l)) process.removeListener("SIGTERM", l);
 const management = await startManagement({ edgeUrl: edges.managementEdge.url, edgeToken: token, kubeconfigDir, stateDir, logger: log });
 const metrics = createMetrics();
 const controller = await startController({
   kubeConfig: management.directKubeConfig,
-  edgeUrl: edge.url,
+  edgeUrl: edges.workload.map((e) => e.url),
   edgeToken: token,
   vipHost: "127.0.0.1",
   log,

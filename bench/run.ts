@@ -1,5 +1,5 @@
-// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside|scale] [--requests N] [--clusters N] [--objects N] [--workers N]
-// [--sizes 10,100,1000]`: runs the benchmarks and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses
+// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside|scale|edges] [--requests N] [--clusters N] [--objects N] [--workers N]
+// [--sizes 10,100,1000] [--edges 1,2]`: runs the benchmarks and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses
 // small counts. Names may also be given bare (`npm run bench -- sidebyside`).
 import { parseArgs } from "node:util";
 import { cpuTicks, machineInfo, stealSince, writeSection } from "./report.js";
@@ -10,6 +10,7 @@ import { benchRealCapi } from "./capi-bench.js";
 import { benchSoak } from "./soak-bench.js";
 import { benchSideBySide } from "./sidebyside.js";
 import { benchScale } from "./scale-bench.js";
+import { benchEdges } from "./edges-bench.js";
 
 const { values, positionals } = parseArgs({
   options: {
@@ -21,6 +22,7 @@ const { values, positionals } = parseArgs({
     quick: { type: "boolean" },
     "no-write": { type: "boolean" },
     sizes: { type: "string" },
+    edges: { type: "string" },
   },
   allowPositionals: true,
 });
@@ -63,6 +65,16 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
   scale: {
     title: "Scale: clusters of 1 control plane + 3 workers on one machine, as far as it goes",
     run: () => benchScale({ sizes: values.sizes ? values.sizes.split(",").map(Number) : values.quick ? [100] : undefined, workers: num(values.workers, 3, 3) }),
+  },
+  edges: {
+    title: "Workload clusters over K workerd processes",
+    run: () =>
+      benchEdges({
+        clusters: num(values.clusters, 100, 1000),
+        edgeCounts: values.edges ? values.edges.split(",").map(Number) : [1, 2],
+        rounds: values.quick ? 1 : 2,
+        creates: num(values.requests, 800, 4000),
+      }),
   },
   sidebyside: {
     title: "Side by side with CAPI's in-memory server",
