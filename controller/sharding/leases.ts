@@ -78,7 +78,9 @@ export class ShardLeases {
     await Promise.all(
       [...this.held].map(async (s) => {
         try {
-          await this.release(s);
+          // Only if it is still ours: if it expired and another replica took it since, leave it be.
+          const lease = await this.o.kube.get<LeaseObject>(LEASE, this.o.namespace, shardLeaseName(s));
+          if (lease?.spec?.holderIdentity === this.o.identity) await this.release(s, lease.metadata.resourceVersion);
         } catch {
           /* the lease expires anyway */
         }
