@@ -47,7 +47,7 @@ export async function benchScale(opts: ScaleBenchOptions = {}): Promise<string> 
     const cpu = workerdCpuUsed(r.before, r.after).map((c) => c.toFixed(0)).join(" + ");
     rows.push(
       `| ${n} | ${machines} | ${(r.d.marks.allVipsOpen / 1000).toFixed(1)} s | **${(ready / 1000).toFixed(1)} s** | ${(machines / (ready / 1000)).toFixed(1)} | ` +
-        `${mb(r.after.node)} / ${mb(r.after.workerd)} | ${mb(perCluster)} | ${(r.after.nodeCpu - r.before.nodeCpu).toFixed(0)} / ${cpu} | ` +
+        `${mb(r.after.node)} / ${mb(r.after.workerd)} | ${(perCluster / 2 ** 20).toFixed(2)} MB | ${(r.after.nodeCpu - r.before.nodeCpu).toFixed(0)} / ${cpu} | ` +
         `${ms(percentile(r.spread!, 50))} / ${ms(percentile(r.spread!, 99))} | ${r.machine.idle.toFixed(0)}% / ${r.machine.steal.toFixed(1)}% |`,
     );
   }
