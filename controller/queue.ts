@@ -7,8 +7,8 @@ export type Handler = (key: string) => Promise<{ requeueAfterMs?: number } | voi
 export interface QueueOptions {
   concurrency: number;
   handler: Handler;
-  /** Called after every run, for metrics and logs. */
-  onResult?: (key: string, result: "success" | "requeue" | "error", seconds: number, err?: unknown) => void;
+  /** Called after every run, for metrics and logs; `failures` counts the key's failed runs in a row (0 after a success). */
+  onResult?: (key: string, result: "success" | "requeue" | "error", seconds: number, err?: unknown, failures?: number) => void;
   baseBackoffMs?: number;
   maxBackoffMs?: number;
 }
@@ -93,12 +93,12 @@ export class WorkQueue {
       const res = await this.opts.handler(key);
       this.failures.delete(key);
       retryMs = res?.requeueAfterMs;
-      this.opts.onResult?.(key, retryMs !== undefined ? "requeue" : "success", (performance.now() - started) / 1000);
+      this.opts.onResult?.(key, retryMs !== undefined ? "requeue" : "success", (performance.now() - started) / 1000, undefined, 0);
     } catch (err) {
       const n = (this.failures.get(key) ?? 0) + 1;
       this.failures.set(key, n);
       retryMs = Math.min(this.opts.maxBackoffMs ?? 60_000, (this.opts.baseBackoffMs ?? 200) * 2 ** (n - 1));
-      this.opts.onResult?.(key, "error", (performance.now() - started) / 1000, err);
+      this.opts.onResult?.(key, "error", (performance.now() - started) / 1000, err, n);
     } finally {
       this.active.delete(key);
       this.running--;

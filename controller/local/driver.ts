@@ -103,8 +103,6 @@ export class Driver {
   private readonly devMachinesOf = new CacheIndex((dm) => [dm.metadata.labels?.[CLUSTER_NAME_LABEL]]);
   private readonly readyDevMachinesOf = new CacheIndex((dm) => [isReadyDevMachine(dm) ? dm.metadata.labels?.[CLUSTER_NAME_LABEL] : undefined]);
   private readyWaiters: Array<() => void> = [];
-  /** Consecutive failed syncs per cluster. */
-  private readonly failures = new Map<string, number>();
   private lastProgress = "";
 
   constructor(private readonly o: DriverOptions) {
@@ -115,12 +113,10 @@ export class Driver {
     this.queue = new WorkQueue({
       concurrency: 4,
       handler: (name) => this.sync(name),
-      onResult: (key, _result, _s, err) => {
-        if (!err) return void this.failures.delete(key);
+      onResult: (key, _result, _s, err, n = 0) => {
+        if (!err) return;
         // Transient failures (a conflict, an edge restart) pass quietly; one that keeps coming back is
         // what holds a cluster, and the user must see why (e.g. 429 from a limit), not a silent stall.
-        const n = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, n);
         const fields = { cluster: key, failures: n, err: errorMessage(err) };
         if (n === PERSISTENT_FAILURES || n % (PERSISTENT_FAILURES * 4) === 0) o.log.warn(fields, "driver keeps failing on this cluster; retrying");
         else o.log.debug(fields, "driver sync failed; retrying");
