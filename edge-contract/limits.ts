@@ -46,7 +46,8 @@ function parsePartial(v: unknown): Partial {
   return out;
 }
 
-function table(env: LimitsEnv): Record<string, Partial> {
+/** CAPIM_EDGE_LIMITS as tenant -> the limits it sets (invalid JSON or fields: ignored, with one line on stderr). */
+export function limitsTable(env: LimitsEnv): Record<string, Partial> {
   const source = env.CAPIM_EDGE_LIMITS ?? "";
   const t: Record<string, Partial> = {};
   if (source) {
@@ -74,7 +75,7 @@ export function limitsFor(env: LimitsEnv, tenant: string): TenantLimits {
 }
 
 function computeLimits(env: LimitsEnv, tenant: string): TenantLimits {
-  const t = table(env);
+  const t = limitsTable(env);
   const global = maxBodyBytes(env);
   const merged = { ...DEFAULT_LIMITS, maxBodyBytes: global, ...t["*"], ...t[tenant] };
   // The edge-wide body limit still applies (the DO's API server enforces it on streamed bodies).

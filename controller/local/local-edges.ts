@@ -15,6 +15,7 @@
 // cluster never moves to a process that does not hold it.
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
+import { limitsTable } from "../../edge-contract/limits.js";
 import { startEdge, type Edge, type EdgeOptions } from "./edge.js";
 
 export interface LocalEdges {
@@ -38,26 +39,22 @@ export interface LocalEdges {
 export const MANAGEMENT_MAX_OBJECTS = 5_000_000;
 
 export function managementLimits(operator: string | undefined): string {
-  let table: Record<string, Record<string, unknown>> = {};
-  try {
-    const parsed = operator ? (JSON.parse(operator) as unknown) : {};
-    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) table = parsed as typeof table;
-  } catch {
-    /* not JSON: the workload edges say so; here only the management ceiling applies */
-  }
-  const all = table["*"] && typeof table["*"] === "object" ? table["*"] : {};
-  return JSON.stringify({ ...table, "*": { maxObjectsPerCluster: MANAGEMENT_MAX_OBJECTS, ...all } });
+  const table = limitsTable({ CAPIM_EDGE_LIMITS: operator });
+  return JSON.stringify({ ...table, "*": { maxObjectsPerCluster: MANAGEMENT_MAX_OBJECTS, ...table["*"] } });
 }
 
-/** The state directories of the workload edges a state directory already has (`edge`, `edge-1`, ...). */
+/** Workload edge i's state directory: `edge` (i = 0, as before there were several) or `edge-<i>`. */
+const workloadEdgeDir = (stateDir: string, i: number) => path.join(stateDir, i === 0 ? "edge" : `edge-${i}`);
+
+/** How many workload edges a state directory already has. */
 export function existingWorkloadEdges(stateDir: string): number {
   let n = 0;
-  while (existsSync(path.join(stateDir, n === 0 ? "edge" : `edge-${n}`))) n++;
+  while (existsSync(workloadEdgeDir(stateDir, n))) n++;
   return n;
 }
 
 export async function startLocalEdges(o: { stateDir: string; token: string; edges?: number; supervise?: EdgeOptions["supervise"] }): Promise<LocalEdges> {
-  const edgeDir = path.join(o.stateDir, "edge");
+  const edgeDir = workloadEdgeDir(o.stateDir, 0);
   const managementDir = path.join(o.stateDir, "management-edge");
   const tokens = { [o.token]: "default" };
   // A state directory written before the split keeps its management cluster in the workload edge: use it there.
@@ -66,7 +63,7 @@ export async function startLocalEdges(o: { stateDir: string; token: string; edge
     return { edge, workload: [edge], managementEdge: edge, stop: () => edge.stop(), stopSupervising: () => edge.stopSupervising() };
   }
   const count = existingWorkloadEdges(o.stateDir) || Math.max(1, o.edges ?? 1);
-  const dirs = Array.from({ length: count }, (_, i) => path.join(o.stateDir, i === 0 ? "edge" : `edge-${i}`));
+  const dirs = Array.from({ length: count }, (_, i) => workloadEdgeDir(o.stateDir, i));
   for (const d of [...dirs, managementDir]) mkdirSync(d, { recursive: true });
   const inspector = Number(process.env.CAPIM_EDGE_INSPECTOR_PORT) || undefined;
   const started = await Promise.allSettled([
