@@ -9,7 +9,9 @@ import { startController, type ShardingOptions } from "./manager.js";
 import { hostname } from "node:os";
 import { createMetrics, startMetricsServer } from "./metrics.js";
 import { dashboardRoutes } from "./dashboard/index.js";
-import { parsePortRange } from "./vip/ports.js";
+import { DEFAULT_PORT_RANGE, parsePortRange } from "./vip/ports.js";
+import { shardServiceHost } from "./sharding/shard-endpoints.js";
+import { shardPortRange } from "./sharding/shard-ports.js";
 import { parseMimicryConfig, type MimicKind } from "./reconcilers/mimicry.js";
 import { startWebhookServer, type WebhookServer } from "./webhook/server.js";
 
@@ -38,8 +40,14 @@ const USAGE = `usage: capim-edge controller --edge-url URL [options]
   --shards N             run as one of N replicas, each holding shards of the clusters (hash of
                          namespace/cluster) through Leases; default 1 (one replica holds all)
   --shard I              this replica's own shard, 0..N-1 (it takes others only when their holder is gone)
-  --shard-hosts H0,H1..  each shard's endpoint host: its VIPs bind and advertise it whichever replica
-                         holds the shard, so controlPlaneEndpoint survives a replica (default: --vip-host)
+  --shard-hosts H0,H1..  each shard's endpoint host: its VIPs advertise it whichever replica holds the
+                         shard, so controlPlaneEndpoint survives a replica (default: --vip-host); they
+                         bind it too, unless --vip-bind-address is given: then every shard binds that
+                         address on its own slice of --vip-port-range
+  --shard-services       in a management cluster: shard I's host is the headless Service
+                         capim-edge-shard-I.<lease namespace>.svc, which this replica creates and points at
+                         the holder by labelling its own Pod (--identity) capim-edge.x-k8s.io/shard-I=serving
+                         (needs --vip-bind-address; --shard-hosts overrides the names)
   --lease-namespace NS   where the shard Leases live (default env POD_NAMESPACE, else capim-edge-system)
   --identity ID          this replica's Lease holder name (default env POD_NAME, else <hostname>-<pid>)
   --shard-lease-duration S  seconds a shard's holder may go without renewing before another takes it (default 15)
@@ -80,6 +88,7 @@ const { values } = parseArgs({
     shards: { type: "string" },
     shard: { type: "string" },
     "shard-hosts": { type: "string" },
+    "shard-services": { type: "boolean" },
     "lease-namespace": { type: "string" },
     identity: { type: "string" },
     "shard-lease-duration": { type: "string" },
@@ -124,9 +133,19 @@ if (values["bootstrap-mimicry"]) {
 
 const shards = int("shards", values.shards, 1, 1);
 const shard = int("shard", values.shard, 0, 0);
-const shardHosts = values["shard-hosts"]?.split(",").map((h) => h.trim());
+const leaseNamespace = values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "capim-edge-system";
+const shardServices = values["shard-services"] ?? false;
+const shardHosts = values["shard-hosts"]?.split(",").map((h) => h.trim()) ?? (shardServices ? Array.from({ length: shards }, (_, i) => shardServiceHost(i, leaseNamespace)) : undefined);
 if (shard >= shards || (shardHosts && (shardHosts.length !== shards || shardHosts.some((h) => !h)))) {
   console.error(`--shard must be below --shards, and --shard-hosts must name one host per shard\n${USAGE}`);
+  process.exit(2);
+}
+if (shardServices && (shards < 2 || values["vip-bind-address"] === undefined)) {
+  console.error(`--shard-services needs --shards of 2 or more and --vip-bind-address (in a Pod, 0.0.0.0)\n${USAGE}`);
+  process.exit(2);
+}
+if (shardHosts && values["vip-bind-address"] !== undefined && !shardPortRange(portRange ?? DEFAULT_PORT_RANGE, shards, shards - 1)) {
+  console.error(`--vip-port-range has fewer ports than --shards (each shard gets its own slice when shards share --vip-bind-address)\n${USAGE}`);
   process.exit(2);
 }
 const sharding: ShardingOptions | undefined =
@@ -135,7 +154,8 @@ const sharding: ShardingOptions | undefined =
         shards,
         shard,
         hosts: shardHosts,
-        leaseNamespace: values["lease-namespace"] ?? process.env.POD_NAMESPACE ?? "capim-edge-system",
+        services: shardServices,
+        leaseNamespace,
         identity: values.identity ?? process.env.POD_NAME ?? `${hostname()}-${process.pid}`,
         leaseDurationSeconds: int("shard-lease-duration", values["shard-lease-duration"], 15, 1),
       }

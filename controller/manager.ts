@@ -10,6 +10,7 @@ import { etcdRpcObserver, type Metrics } from "./metrics.js";
 import { clusterForMachines, devClusterForMachines, devMachineOwn, machineForDevMachine, onChange, specAndMeta, type Fingerprint } from "./predicates.js";
 import { WorkQueue } from "./queue.js";
 import { VipManager } from "./vip/index.js";
+import { DEFAULT_PORT_RANGE } from "./vip/ports.js";
 import { createEtcdRequestHandler } from "./vip/etcd/tls-mux.js";
 import { createPortForwardHandler } from "./vip/portforward/handler.js";
 import type { Caches, ControllerKind, ReconcileContext, VipPort } from "./reconcilers/context.js";
@@ -23,6 +24,8 @@ import { reconcileDevMachinePool } from "./reconcilers/devmachinepool.js";
 import { CLUSTER_NAME_LABEL } from "./reconcilers/gates.js";
 import { ShardLeases } from "./sharding/leases.js";
 import { shardOf } from "./sharding/shard-of.js";
+import { shardPortRange } from "./sharding/shard-ports.js";
+import { ShardEndpoints } from "./sharding/shard-endpoints.js";
 
 export interface ManagerOptions {
   kubeConfig: KubeConfig;
@@ -456,8 +459,18 @@ export interface ShardingOptions {
   shards: number;
   /** This replica's own shard (taken at once; others only when their holder is gone). */
   shard: number;
-  /** Each shard's endpoint host, which its VIPs bind and advertise whichever replica holds it. */
+  /**
+   * Each shard's endpoint host, which its VIPs advertise whichever replica holds it. They bind it too,
+   * unless `vipBindAddress` is given: then every shard binds that address, on its own slice of the
+   * port range (sharding/shard-ports.ts), so one replica can serve any shards at once.
+   */
   hosts?: string[];
+  /**
+   * In a management cluster: each shard's host is a headless Service this replica creates, pointed at
+   * the holder's Pod by a label the holder sets on its own Pod (named `identity`); see
+   * sharding/shard-endpoints.ts.
+   */
+  services?: boolean;
   /** Where the shard Leases live. */
   leaseNamespace: string;
   identity: string;
@@ -478,8 +491,10 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
   const sharding = o.sharding;
   const shardHost = sharding?.hosts
     ? (ns: string, name: string) => {
-        const host = sharding.hosts![shardOf(ns, name, sharding.shards)];
-        return { host, bindAddress: o.vipBindAddress ?? host };
+        const s = shardOf(ns, name, sharding.shards);
+        const host = sharding.hosts![s];
+        if (o.vipBindAddress === undefined) return { host, bindAddress: host };
+        return { host, bindAddress: o.vipBindAddress, portRange: shardPortRange(o.portRange ?? DEFAULT_PORT_RANGE, sharding.shards, s) };
       }
     : undefined;
   const pfLog = o.log.child({ component: "portforward" });
@@ -512,6 +527,9 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
     mimicry: o.mimicry,
     ...(sharding ? { sharding: { shards: sharding.shards, owns: (s: number) => leases?.owns(s) ?? false } } : {}),
   });
+  const endpoints = sharding?.services
+    ? new ShardEndpoints({ kube: manager.kube, namespace: sharding.leaseNamespace, pod: sharding.identity, shards: sharding.shards, log: o.log.child({ component: "shards" }) })
+    : undefined;
   try {
     if (sharding) {
       leases = new ShardLeases({
@@ -522,13 +540,17 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         preferred: sharding.shard,
         leaseDurationSeconds: sharding.leaseDurationSeconds,
         log: o.log.child({ component: "shards" }),
-        onChange: (_held, gained, lost) => {
+        onChange: (held, gained, lost) => {
           // A lost shard's VIPs close at once: its new holder binds the same host and ports.
           if (lost.length) void vip.closeWhere((ns, name) => lost.includes(shardOf(ns, name, sharding.shards)));
           if (gained.length && started) manager.resync();
+          void endpoints?.label(held);
         },
       });
+      await endpoints?.ensureServices();
       await leases.start();
+      // Also when nothing changed: a label left on this Pod by an earlier run of the container goes.
+      await endpoints?.label(leases.holding);
     }
     await manager.start();
     started = true;
@@ -548,6 +570,8 @@ export async function startController(o: ControllerOptions): Promise<RunningCont
         await manager.stop();
         await vip.closeAll();
         await leases?.stop();
+        await endpoints?.label(new Set());
+        endpoints?.stop();
       })()),
   };
 }

@@ -58,6 +58,11 @@ export class ShardLeases {
     return this.held.has(shard);
   }
 
+  /** The shards held now (a live view). */
+  get holding(): ReadonlySet<number> {
+    return this.held;
+  }
+
   /** First round at once, then one every renewEveryMs. */
   async start(): Promise<void> {
     await this.round();

@@ -40,7 +40,7 @@ export interface VipManagerOptions {
    * A cluster's own advertised host and bind address (a controller shard's endpoint host, see
    * controller/sharding); absent or undefined for a cluster: `host` and `bindAddress`.
    */
-  hostFor?: (namespace: string, name: string) => { host: string; bindAddress: string } | undefined;
+  hostFor?: (namespace: string, name: string) => VipPlace | undefined;
 }
 
 export interface VipCluster {
@@ -55,6 +55,14 @@ export interface VipCluster {
   etcdCa?: CertKeyPair;
 }
 
+/** Where a cluster's VIP listens and what it advertises. */
+export interface VipPlace {
+  host: string;
+  bindAddress: string;
+  /** Its own ports (a shard's slice when shards share `bindAddress`); default: the manager's range. */
+  portRange?: [number, number];
+}
+
 export interface VipEndpoint {
   host: string;
   port: number;
@@ -65,7 +73,7 @@ const sameCa = (a?: CertKeyPair, b?: CertKeyPair) => a?.certPem === b?.certPem &
 
 export class VipManager {
   private readonly edges: EdgeTarget[];
-  /** One port pool per bind address: shards on their own addresses reuse port numbers. */
+  /** One port pool per bind address and range: shards on their own addresses reuse port numbers, shards sharing one get disjoint slices. */
   private readonly pools = new Map<string, PortPool>();
   private readonly listeners = new Map<string, ClusterListener>();
   /** Per-cluster operation chain: open/close of one cluster never interleave. */
@@ -75,13 +83,15 @@ export class VipManager {
     this.edges = (typeof opts.edgeUrl === "string" ? [opts.edgeUrl] : opts.edgeUrl).map((url) => createEdgeTarget(url, opts.edgeToken));
   }
 
-  private placeOf(namespace: string, name: string): { host: string; bindAddress: string } {
+  private placeOf(namespace: string, name: string): VipPlace {
     return this.opts.hostFor?.(namespace, name) ?? { host: this.opts.host, bindAddress: this.opts.bindAddress ?? "127.0.0.1" };
   }
 
-  private poolFor(bindAddress: string): PortPool {
-    let pool = this.pools.get(bindAddress);
-    if (!pool) this.pools.set(bindAddress, (pool = new PortPool(this.opts.portRange ?? DEFAULT_PORT_RANGE)));
+  private poolFor({ bindAddress, portRange }: VipPlace): PortPool {
+    const range = portRange ?? this.opts.portRange ?? DEFAULT_PORT_RANGE;
+    const key = `${bindAddress} ${range[0]}-${range[1]}`;
+    let pool = this.pools.get(key);
+    if (!pool) this.pools.set(key, (pool = new PortPool(range)));
     return pool;
   }
 
@@ -122,8 +132,9 @@ export class VipManager {
         requestTimeoutMs: this.opts.requestTimeoutMs,
         maxInflight: this.opts.maxInflight,
       });
-      const { host, bindAddress } = this.placeOf(cluster.namespace, cluster.name);
-      const port = await listener.listen(this.poolFor(bindAddress), bindAddress, cluster.port, cluster.exactPort);
+      const place = this.placeOf(cluster.namespace, cluster.name);
+      const { host, bindAddress } = place;
+      const port = await listener.listen(this.poolFor(place), bindAddress, cluster.port, cluster.exactPort);
       this.listeners.set(key, listener);
       this.opts.metrics?.vipsOpen.set(this.listeners.size);
       if (cluster.port !== undefined && cluster.port !== port) {
@@ -143,7 +154,7 @@ export class VipManager {
     this.listeners.delete(key);
     this.opts.metrics?.vipsOpen.set(this.listeners.size);
     await l.close();
-    this.poolFor(this.placeOf(l.ctx.namespace, l.ctx.name).bindAddress).release(l.port);
+    this.poolFor(this.placeOf(l.ctx.namespace, l.ctx.name)).release(l.port);
     this.opts.logger.info({ cluster: key, port: l.port }, "VIP closed");
   }
 
