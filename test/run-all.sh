@@ -16,8 +16,9 @@ echo "== Env is what wrangler types generates; no import cycles"
 npm run -s types:check || status=1
 npm run -s check:cycles || status=1
 
-echo "== build worker"
+echo "== build worker and controller"
 npm run -s build:worker || status=1
+npm run -s build:controller || status=1
 
 echo "== vitest (unit + integration + e2e)"
 npx vitest run --project unit --project integration --reporter=default --reporter=json --outputFile.json="$out/vitest.json" || status=1

@@ -1,22 +1,15 @@
 // Starts the edge (worker + Durable Objects) locally in workerd through the Miniflare API.
 // Used by the embedded default, `npm run edge`, integration tests and benchmarks.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Miniflare } from "miniflare";
 import { loadOrCreateEdgeTls } from "./edge-tls.js";
+import { mtimeOf, newestMtime, ROOT } from "./project-root.js";
 import { probePort, restartPolicyFromEnv, Supervisor } from "./supervisor.js";
 
-/** The repository root: the nearest directory with a package.json (this file also runs bundled from dist/). */
-function findRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, "package.json")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
-const ROOT = findRoot();
 export const WORKER_BUNDLE = path.join(ROOT, "dist/worker.js");
-const SOURCE_DIRS = ["worker", "durable-objects"].map((d) => path.join(ROOT, d));
+const SOURCE_DIRS = ["worker", "durable-objects", "edge-contract"].map((d) => path.join(ROOT, d));
 /** Keep in step with wrangler.toml's compatibility_date. */
 export const COMPATIBILITY_DATE = "2026-04-01";
 
@@ -62,24 +55,9 @@ export interface Edge {
   stopSupervising(): void;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
-    else if (/\.(ts|js|json)$/.test(entry.name)) newest = Math.max(newest, statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /** Bundles worker/index.ts to dist/worker.js when it is missing or older than any source. */
 export async function ensureWorkerBundle(): Promise<string> {
-  let bundled = 0;
-  try {
-    bundled = statSync(WORKER_BUNDLE).mtimeMs;
-  } catch {
-    /* missing */
-  }
+  const bundled = mtimeOf(WORKER_BUNDLE);
   const newest = Math.max(...SOURCE_DIRS.map(newestMtime));
   if (bundled >= newest) return WORKER_BUNDLE;
   mkdirSync(path.dirname(WORKER_BUNDLE), { recursive: true });

@@ -187,7 +187,7 @@ controller = await startController({
   ...(shards > 1 ? { sharding: localSharding(shards, 0) } : {}),
 });
 if (shards > 1) {
-  replicas = startShardReplicas({
+  replicas = await startShardReplicas({
     shards,
     managementKubeconfig: management.kubeconfigPath,
     edgeUrl: workloadUrls.join(","),

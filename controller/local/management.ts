@@ -4,15 +4,14 @@
 import { ApiextensionsV1Api, KubeConfig, type V1CustomResourceDefinition } from "@kubernetes/client-node";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseAllDocuments, stringify } from "yaml";
 import { EdgeClient } from "../edge-client.js";
 import { CLUSTER, DEV_CLUSTER, DEV_MACHINE, errorMessage, isConflict, Kube, MACHINE } from "../kube.js";
 import type { Logger } from "../log.js";
 import { generateCA, issueCert, kubeconfigFor, type CertKeyPair } from "../pki/index.js";
 import { VipManager } from "../vip/index.js";
+import { ROOT } from "./project-root.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const CRD_DIRS = [path.join(ROOT, "config/crd/bases"), path.join(ROOT, "config/crd/capi")];
 export const MANAGEMENT = { namespace: "capim-system", name: "management" } as const;
 

@@ -1,14 +1,12 @@
 // `npm start -- --shards R`: the embedded default with R controller replicas. This process's controller
-// holds shard 0; shards 1..R-1 each get a controller process of their own (controller/main.ts, as the
-// Deployment runs it) against the management API. Each shard has its own loopback address as endpoint
+// holds shard 0; shards 1..R-1 each get a controller process of their own (controller/main.ts, bundled,
+// as the Deployment runs it) against the management API. Each shard has its own loopback address as endpoint
 // host (127.0.0.1, 127.0.0.2, ...), so when a replica dies another takes its shard's Lease and serves
 // those clusters on the same host:port.
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { ShardingOptions } from "../manager.js";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { CONTROLLER_MAIN, ensureControllerBundle } from "./controller-bundle.js";
+import { ROOT } from "./project-root.js";
 /** In the embedded management API's default namespace (it has no capim-edge-system). */
 export const LOCAL_LEASE_NAMESPACE = "default";
 
@@ -27,7 +25,7 @@ export interface ShardReplica {
 }
 
 /** Starts the controller processes of shards 1..shards-1; their log lines go to `log` with the shard named. */
-export function startShardReplicas(o: {
+export async function startShardReplicas(o: {
   shards: number;
   managementKubeconfig: string;
   /** The workload edge, or several comma-separated (controller/main.ts's --edge-url). */
@@ -39,14 +37,15 @@ export function startShardReplicas(o: {
   /** The replicas' LOG_LEVEL (this process's, so they are as quiet as it is). */
   logLevel: string;
   log: (line: string) => void;
-}): ShardReplica[] {
+}): Promise<ShardReplica[]> {
+  await ensureControllerBundle();
   const replicas: ShardReplica[] = [];
   for (let shard = 1; shard < o.shards; shard++) {
     const s = localSharding(o.shards, shard, o.leaseDurationSeconds);
     const child = spawn(
       process.execPath,
       [
-        "--import", "tsx", path.join(ROOT, "controller/main.ts"),
+        CONTROLLER_MAIN,
         "--kubeconfig", o.managementKubeconfig,
         "--edge-url", o.edgeUrl,
         "--vip-port-range", o.portRange.join("-"),

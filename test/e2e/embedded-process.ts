@@ -108,7 +108,7 @@ export function startEmbedded(args: string[], dirs: { kubeconfigDir: string; sta
     exited,
     stop: async (signal = "SIGTERM") => {
       // A crash takes the whole group down; a graceful stop signals only our program (node, which
-      // `npm start` runs with tsx as a loader), so npm and sh exit with its exit code.
+      // `npm start` runs bundled from dist/controller/local/main.js), so npm and sh exit with its exit code.
       if (signal === "SIGKILL") killGroup(child, signal);
       else for (const pid of programPids(child)) process.kill(pid, signal);
       const t = setTimeout(() => killGroup(child, "SIGKILL"), 20_000);
@@ -127,7 +127,7 @@ function programPids(child: ChildProcess): number[] {
     return out
       .split("\n")
       .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
-      .filter((m): m is RegExpExecArray => !!m && /^(\S*\/)?node\s/.test(m[2]) && m[2].includes("controller/local/main.ts"))
+      .filter((m): m is RegExpExecArray => !!m && /^(\S*\/)?node\s/.test(m[2]) && /controller\/local\/main\.(ts|js)\b/.test(m[2]))
       .map((m) => Number(m[1]));
   } catch {
     return [];

@@ -1,9 +1,10 @@
-// The controller as deployed: `controller/main.ts` with flags, in its own process, against a management
+// The controller as deployed: `controller/main.ts`, bundled (dist/controller/main.js), with flags, in its own process, against a management
 // API kubeconfig and a spawned edge; resolves its metrics port once it logs "controller running".
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
+import { CONTROLLER_MAIN, ensureControllerBundle } from "../../controller/local/controller-bundle.js";
 import { startManagement, type Management } from "../../controller/local/management.js";
 import { kubectl, until } from "../e2e/embedded-process.js";
 import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "./edge.js";
@@ -15,10 +16,11 @@ export interface ControllerProc {
   output(): string;
 }
 
+/** The bundled controller, as `npm run controller` runs it (startControllerStack builds the bundle first). */
 export function spawnController(edge: SpawnedEdge, kubeconfig: string, portRange = "21000-21999", extraArgs: string[] = []): ControllerProc {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "controller/main.ts", "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange, ...extraArgs],
+    [CONTROLLER_MAIN, "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange, ...extraArgs],
     { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";
@@ -49,6 +51,7 @@ export interface ControllerStack {
 
 /** `beforeController` runs once the management API serves (e.g. to install a CRD) and may return more controller flags. */
 export async function startControllerStack(o: { portRange?: string; beforeController?: (s: Omit<ControllerStack, "ctl">) => Promise<string[] | void> } = {}): Promise<ControllerStack> {
+  await ensureControllerBundle();
   const dir = tempDir("capim-ctl-");
   const edge = await spawnEdge();
   const mgmt = await startManagement({ edgeUrl: edge.url, edgeToken: edge.token, kubeconfigDir: dir, stateDir: tempDir("capim-ctl-state-"), logger: pino({ level: "silent" }) });

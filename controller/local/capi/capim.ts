@@ -5,16 +5,17 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { Document } from "yaml";
 import { generateCA, issueCert } from "../../pki/index.js";
+import { CONTROLLER_MAIN, ensureControllerBundle } from "../controller-bundle.js";
 import { loadCrds } from "../management.js";
+import { ROOT } from "../project-root.js";
 import { kubectlApply, redirectClientConfig, redirectWebhooks, type Doc } from "./capi-providers.js";
 import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
 const execFileP = promisify(execFile);
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export { ROOT };
 const SA = { namespace: "capim-edge-system", name: "capim-edge-manager" };
 
 export interface RunningCapim {
@@ -74,8 +75,9 @@ export async function startCapim(o: {
     children.push(edge);
     const edgeUrl = await waitFor("the local edge", async () => /^edge ready at (http:\/\/\S+)$/m.exec(edge.output())?.[1], { child: edge, timeoutMs: 120_000 });
 
+    await ensureControllerBundle();
     const controller = startChild("capim-edge-controller", process.execPath, [
-      "--import", "tsx", path.join(ROOT, "controller/main.ts"),
+      CONTROLLER_MAIN,
       "--kubeconfig", saKubeconfig,
       "--edge-url", edgeUrl,
       "--vip-port-range", o.portRange.join("-"),
