@@ -12,6 +12,7 @@ import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
+import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss } from "./edge-bench.js";
 import { mb, ms, percentile, timed } from "./report.js";
 
@@ -41,8 +42,8 @@ interface Done {
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-function startStack(args: string[]) {
-  const child = spawn(process.execPath, [...(process.env.CONTROLLER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), "--import", "tsx", "bench/controller-stack.ts", ...args], {
+async function startStack(args: string[]) {
+  const child = spawn(process.execPath, [...(process.env.CONTROLLER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), await bundleBenchEntry("controller-stack"), ...args], {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "inherit"],
   });
@@ -258,7 +259,7 @@ export async function runStack(o: {
 }): Promise<Run> {
   const stateRoot = o.stateRoot ?? benchStateRoot();
   const tmp = mkdtempSync(path.join(stateRoot, "capim-ctrl-bench-"));
-  const stack = startStack([
+  const stack = await startStack([
     "--clusters", String(o.clusters),
     "--workers", String(o.workers),
     "--concurrency", String(o.concurrency),

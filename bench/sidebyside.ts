@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss, spawnEdgeProcess } from "./edge-bench.js";
 import { mb } from "./report.js";
 
@@ -78,7 +79,7 @@ async function runSize(bin: string, n: number, rounds: number, goArgs: string[],
   if (!workerd) throw new Error("no workerd under the edge process");
   // CAPIM_BENCH_VIP_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the VIP process.
   const nodeArgs = process.env.CAPIM_BENCH_VIP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const vips = spawn(process.execPath, [...nodeArgs, "--import", "tsx", path.join(root, "bench/sidebyside-vips.ts"), "--edge-url", edge.url, "--clusters", String(n)], {
+  const vips = spawn(process.execPath, [...nodeArgs, await bundleBenchEntry("sidebyside-vips"), "--edge-url", edge.url, "--clusters", String(n)], {
     cwd: root,
     env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token },
     stdio: ["pipe", "pipe", "inherit"],
