@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { shardOf } from "../../controller/sharding/shard-of.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
+import { inMemoryClusterYaml, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
 import { KUBECTL, kubectlJson, until } from "./embedded-process.js";
 
 const NS = "default";
@@ -103,16 +103,7 @@ spec: {containers: [{name: manager, image: ghcr.io/capim-edge/controller:v0.1.0}
 
   it("each cluster's endpoint is its shard's Service name, on a port from its shard's slice", async () => {
     for (const name of [onShard0, onShard1]) {
-      await stack.apply(`apiVersion: cluster.x-k8s.io/v1beta2
-kind: Cluster
-metadata: {name: ${name}, namespace: ${NS}}
-spec: {}
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
-kind: DevCluster
-metadata: {name: ${name}, namespace: ${NS}, labels: {cluster.x-k8s.io/cluster-name: ${name}}}
-spec: {backend: {inMemory: {}}}
-`);
+      await stack.apply(inMemoryClusterYaml(NS, name));
     }
     for (const [shard, name] of [onShard0, onShard1].entries()) {
       const ep = await endpointOf(name);

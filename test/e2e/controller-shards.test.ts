@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf } from "../../controller/sharding/shard-of.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
+import { inMemoryClusterYaml, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
 import { tempDir } from "../helpers/edge.js";
 import { KUBECTL, kubectlJson, startEmbedded, until, type Embedded } from "./embedded-process.js";
 
@@ -60,16 +60,7 @@ describe.skipIf(!KUBECTL)("controller replicas holding shards through Leases", (
     expect(await until(async () => ((await holder(0)) === "replica-0" ? true : undefined), "replica-0 holds shard 0")).toBe(true);
     expect(await until(async () => ((await holder(1)) === "replica-1" ? true : undefined), "replica-1 holds shard 1")).toBe(true);
     for (const name of names) {
-      await stack.apply(`apiVersion: cluster.x-k8s.io/v1beta2
-kind: Cluster
-metadata: {name: ${name}, namespace: ${NS}}
-spec: {}
----
-apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
-kind: DevCluster
-metadata: {name: ${name}, namespace: ${NS}, labels: {cluster.x-k8s.io/cluster-name: ${name}}}
-spec: {backend: {inMemory: {}}}
-`);
+      await stack.apply(inMemoryClusterYaml(NS, name));
     }
     for (const name of names) expect((await endpointOf(name)).host).toBe(HOSTS[shardOf(NS, name, 2)]);
   });

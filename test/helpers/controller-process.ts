@@ -76,3 +76,17 @@ export async function startControllerStack(o: { portRange?: string; beforeContro
   }
   return stack;
 }
+
+/** A Cluster and its in-memory DevCluster, as CAPI and a template would create them (no machines). */
+export function inMemoryClusterYaml(namespace: string, name: string): string {
+  return `apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata: {name: ${name}, namespace: ${namespace}}
+spec: {}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: DevCluster
+metadata: {name: ${name}, namespace: ${namespace}, labels: {cluster.x-k8s.io/cluster-name: ${name}}}
+spec: {backend: {inMemory: {}}}
+`;
+}
