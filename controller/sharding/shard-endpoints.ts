@@ -5,11 +5,8 @@
 // moment it no longer holds it). When a replica dies, the survivor that takes its Lease labels itself
 // and the name resolves to it: controlPlaneEndpoint.host and .port never change. The ports are the
 // shard's own slice of the range (shard-ports.ts), so they are free on whichever Pod takes it.
-import { errorMessage, isAlreadyExists, type GVR, type Kube, type KubeObject } from "../kube.js";
+import { errorMessage, isAlreadyExists, POD, SERVICE, type Kube, type KubeObject } from "../kube.js";
 import type { Logger } from "../log.js";
-
-export const SERVICE: GVR = { group: "", version: "v1", plural: "services", kind: "Service" };
-export const POD: GVR = { group: "", version: "v1", plural: "pods", kind: "Pod" };
 
 export const shardServiceName = (shard: number) => `capim-edge-shard-${shard}`;
 export const shardPodLabel = (shard: number) => `capim-edge.x-k8s.io/shard-${shard}`;
@@ -35,6 +32,8 @@ export class ShardEndpoints {
   /** The label writes, one at a time and each with the newest held set, so an older one never lands last. */
   private writing: Promise<void> = Promise.resolve();
   private latest: ReadonlySet<number> = new Set();
+  /** The held set the Pod's labels last said (sorted, joined); a change that repeats it writes nothing. */
+  private written?: string;
 
   constructor(private readonly o: ShardEndpointsOptions) {}
 
@@ -61,8 +60,8 @@ export class ShardEndpoints {
 
   /**
    * Labels this replica's Pod for exactly the shards it holds (every shard's label is written, so a
-   * label left by an earlier run of this container is taken off too). Failures are logged and retried
-   * with the next change or `retryMs` later, whichever comes first.
+   * label left by an earlier run of this container is taken off too; a set the Pod already says is not
+   * written again). Failures are logged and retried with the next change or 2 s later, whichever comes first.
    */
   label(held: ReadonlySet<number>): Promise<void> {
     this.latest = new Set(held);
@@ -74,11 +73,14 @@ export class ShardEndpoints {
 
   private async write(): Promise<void> {
     const held = this.latest;
+    const key = [...held].sort((a, b) => a - b).join(",");
+    if (key === this.written) return;
     const labels: Record<string, string | null> = {};
     for (let s = 0; s < this.o.shards; s++) labels[shardPodLabel(s)] = held.has(s) ? SERVING : null;
     clearTimeout(this.retry);
     try {
       await this.o.kube.patch(POD, this.o.namespace, this.o.pod, { metadata: { labels } });
+      this.written = key;
     } catch (e) {
       this.o.log.warn({ pod: this.o.pod, err: errorMessage(e) }, "could not label this replica's Pod for its shards; retrying");
       this.retry = setTimeout(() => void this.label(this.latest), 2000);
