@@ -3,6 +3,7 @@
 // carry its loader's thread, heap and esbuild service, and the figures would not be the product's.
 import path from "node:path";
 import { build } from "esbuild";
+import { NODE_BUNDLE_OPTIONS } from "../controller/local/controller-bundle.js";
 import { ROOT } from "../controller/local/project-root.js";
 
 /** Bundles `bench/<name>.ts` into `dist/bench/<name>.js` (node_modules external) and returns that path. */
@@ -11,12 +12,7 @@ export async function bundleBenchEntry(name: string): Promise<string> {
   await build({
     entryPoints: [path.join(ROOT, "bench", `${name}.ts`)],
     outfile,
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    packages: "external",
-    logLevel: "warning",
+    ...NODE_BUNDLE_OPTIONS,
   });
   return outfile;
 }

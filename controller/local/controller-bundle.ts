@@ -9,12 +9,23 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { mtimeOf, newestMtime, ROOT } from "./project-root.js";
 
-export const CONTROLLER_BUNDLE_DIR = path.join(ROOT, "dist/controller");
+const CONTROLLER_BUNDLE_DIR = path.join(ROOT, "dist/controller");
 /** controller/main.ts: the controller as a management cluster runs it. */
 export const CONTROLLER_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "main.js");
 /** controller/local/main.ts: the embedded default (`npm start`). */
-export const LOCAL_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "local/main.js");
+const LOCAL_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "local/main.js");
 const SOURCE_DIRS = ["controller", "edge-contract"].map((d) => path.join(ROOT, d));
+
+/** esbuild's options for a Node program of this repository (the benchmarks' processes use them too). */
+export const NODE_BUNDLE_OPTIONS = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  // node_modules stay where they are (resolved from dist/ as from the sources).
+  packages: "external",
+  logLevel: "warning",
+} as const;
 
 /** Bundles both entry points into dist/controller/ when a bundle is missing or older than any source. */
 export async function ensureControllerBundle(): Promise<void> {
@@ -27,15 +38,9 @@ export async function ensureControllerBundle(): Promise<void> {
     entryPoints: [path.join(ROOT, "controller/main.ts"), path.join(ROOT, "controller/local/main.ts")],
     outbase: path.join(ROOT, "controller"),
     outdir: tmp,
-    bundle: true,
+    ...NODE_BUNDLE_OPTIONS,
     splitting: true,
-    format: "esm",
-    platform: "node",
-    target: "node20",
-    // node_modules stay where they are (resolved from dist/ as from the sources).
-    packages: "external",
     chunkNames: "chunk-[hash]",
-    logLevel: "warning",
   });
   rmSync(CONTROLLER_BUNDLE_DIR, { recursive: true, force: true });
   renameSync(tmp, CONTROLLER_BUNDLE_DIR);

@@ -15,7 +15,6 @@ import { kubectlApply, redirectClientConfig, redirectWebhooks, type Doc } from "
 import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
 const execFileP = promisify(execFile);
-export { ROOT };
 const SA = { namespace: "capim-edge-system", name: "capim-edge-manager" };
 
 export interface RunningCapim {

@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { stringify } from "yaml";
-import { ROOT } from "./capim.js";
+import { ROOT } from "../project-root.js";
 import { kubectlApply } from "./capi-providers.js";
 
 const execFileP = promisify(execFile);
