@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { shardOf } from "../../controller/sharding/shard-of.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { inMemoryClusterYaml, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
+import { inMemoryClusterYaml, namespacesVia, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
 import { KUBECTL, kubectlJson, until } from "./embedded-process.js";
 
 const NS = "default";
@@ -45,13 +45,6 @@ describe.skipIf(!KUBECTL)("controller shards behind per-shard headless Services"
       const ep = (await get("devclusters", name)).spec?.controlPlaneEndpoint;
       return ep?.port ? (ep as { host: string; port: number }) : undefined;
     }, `${name}'s endpoint`);
-  const namespacesVia = async (kubeconfig: string) => {
-    try {
-      return (await kubectlJson(kubeconfig, ["get", "namespaces", "--request-timeout=5s"])).items.map((n: { metadata: { name: string } }) => n.metadata.name) as string[];
-    } catch {
-      return undefined;
-    }
-  };
   /** The admin kubeconfig of a cluster, dialling 127.0.0.1 and verifying the serving cert for its shard's Service name. */
   const kubeconfigFor = async (cluster: string, shard: number) => {
     const { port } = await endpointOf(cluster);

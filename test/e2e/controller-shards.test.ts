@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { shardOf } from "../../controller/sharding/shard-of.js";
 import { createClusterCA } from "../helpers/cluster-ca.js";
-import { inMemoryClusterYaml, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
+import { inMemoryClusterYaml, namespacesVia, spawnController, startControllerStack, type ControllerProc, type ControllerStack } from "../helpers/controller-process.js";
 import { tempDir } from "../helpers/edge.js";
 import { KUBECTL, kubectlJson, startEmbedded, until, type Embedded } from "./embedded-process.js";
 
@@ -35,13 +35,6 @@ describe.skipIf(!KUBECTL)("controller replicas holding shards through Leases", (
   const endpointOf = (name: string) =>
     until(async () => (await kubectlJson(mgmt, ["-n", NS, "get", "devclusters", name])).spec?.controlPlaneEndpoint?.port ? (await kubectlJson(mgmt, ["-n", NS, "get", "devclusters", name])).spec.controlPlaneEndpoint : undefined, `${name}'s endpoint`);
   const holder = async (shard: number) => (await kubectlJson(mgmt, ["-n", NS, "get", "leases", `capim-edge-shard-${shard}`])).spec?.holderIdentity;
-  const namespacesVia = async (kubeconfig: string) => {
-    try {
-      return (await kubectlJson(kubeconfig, ["get", "namespaces", "--request-timeout=5s"])).items.map((n: any) => n.metadata.name) as string[];
-    } catch {
-      return undefined;
-    }
-  };
 
   beforeAll(async () => {
     stack = await startControllerStack({ portRange: PORTS, beforeController: async () => shardFlags(0) });

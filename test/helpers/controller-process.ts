@@ -6,7 +6,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { CONTROLLER_MAIN, ensureControllerBundle } from "../../controller/local/controller-bundle.js";
 import { startManagement, type Management } from "../../controller/local/management.js";
-import { kubectl, until } from "../e2e/embedded-process.js";
+import { kubectl, kubectlJson, until } from "../e2e/embedded-process.js";
 import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "./edge.js";
 
 export interface ControllerProc {
@@ -89,4 +89,13 @@ kind: DevCluster
 metadata: {name: ${name}, namespace: ${namespace}, labels: {cluster.x-k8s.io/cluster-name: ${name}}}
 spec: {backend: {inMemory: {}}}
 `;
+}
+
+/** The namespace names kubectl lists through a kubeconfig, or undefined while that fails (VIP dark, cert not yet served). */
+export async function namespacesVia(kubeconfig: string): Promise<string[] | undefined> {
+  try {
+    return (await kubectlJson(kubeconfig, ["get", "namespaces", "--request-timeout=5s"])).items.map((n: { metadata: { name: string } }) => n.metadata.name) as string[];
+  } catch {
+    return undefined;
+  }
 }
