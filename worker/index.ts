@@ -66,6 +66,20 @@ async function logged(req: Request, env: Env, path: string, handle: () => Promis
   return res;
 }
 
+// Durable Object ids by name: idFromName hashes the name on every call (a visible share of a GET in a
+// profile), and an id, unlike a stub, may outlive the request that made it. Bounded by a reset.
+const objectIds = new Map<string, DurableObjectId>();
+const MAX_OBJECT_IDS = 20_000;
+function clusterObjectId(ns: Env["WORKLOAD_CLUSTER"], name: string): DurableObjectId {
+  let id = objectIds.get(name);
+  if (!id) {
+    if (objectIds.size >= MAX_OBJECT_IDS) objectIds.clear();
+    id = ns.idFromName(name);
+    objectIds.set(name, id);
+  }
+  return id;
+}
+
 /** `/clusters/<ns>/<name>/<rest>` to that cluster's DO, as `/<rest>`. */
 async function routeToCluster(req: Request, env: Env, principal: Principal, path: string): Promise<Response> {
   const parts = path.split("/"); // "", "clusters", ns, name, ...rest (checked by unsafePath)
@@ -96,8 +110,7 @@ async function routeToCluster(req: Request, env: Env, principal: Principal, path
   headers.set(CLUSTER_HEADER, clusterObjectName(id));
   if (principal.cluster) headers.set(TOKEN_DIGEST_HEADER, principal.cluster.tokenDigest);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const ns = env.WORKLOAD_CLUSTER;
-  const stub = ns.get(ns.idFromName(clusterObjectName(id)));
+  const stub = env.WORKLOAD_CLUSTER.get(clusterObjectId(env.WORKLOAD_CLUSTER, clusterObjectName(id)));
   // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
   // stream included) is returned unbuffered.
   const res = await stub.fetch(
