@@ -1,4 +1,4 @@
-// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside|scale|edges] [--requests N] [--clusters N] [--objects N] [--workers N]
+// `npm run bench [-- [--only] edge|controller|vip|soak|capi|sidebyside|floor|scale|edges] [--requests N] [--clusters N] [--objects N] [--workers N]
 // [--sizes 10,100,1000] [--edges 1,2]`: runs the benchmarks and writes each one's section of BENCHMARKS.md (bench/report.ts). `--quick` uses
 // small counts. Names may also be given bare (`npm run bench -- sidebyside`).
 import { parseArgs } from "node:util";
@@ -11,6 +11,7 @@ import { benchSoak } from "./soak-bench.js";
 import { benchSideBySide } from "./sidebyside.js";
 import { benchScale } from "./scale-bench.js";
 import { benchEdges } from "./edges-bench.js";
+import { benchFloor } from "./floor.js";
 
 const { values, positionals } = parseArgs({
   options: {
@@ -84,6 +85,10 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
         rounds: values.quick ? 1 : 3,
         goArgs: values.quick ? ["--gets=200", "--creates=80", "--watches=20", "--idle=5s", "--idle-samples=1"] : [],
       }),
+  },
+  floor: {
+    title: "The floor: each hop of the request path with nothing behind it",
+    run: () => benchFloor({ requests: num(values.requests, 1000, 5000), rounds: values.quick ? 1 : 3 }),
   },
 };
 

@@ -47,7 +47,7 @@ const VIA_VIP = "capim-edge via VIP";
 const DIRECT = "capim-edge direct";
 
 /** Builds the Go program into the user's cache (Go's build cache makes later builds quick). */
-function buildGo(): string {
+export function buildGo(): string {
   const bin = path.join(os.homedir(), ".cache", "capim-edge", "bench-bin", "sidebyside");
   mkdirSync(path.dirname(bin), { recursive: true });
   const env = { ...process.env, GOFLAGS: "-mod=mod", PATH: `${process.env.PATH}:/usr/local/go/bin` };
@@ -56,7 +56,7 @@ function buildGo(): string {
 }
 
 /** A JSON-lines child: resolves each line as an object. */
-function jsonLines(child: ReturnType<typeof spawn>): () => Promise<Record<string, unknown>> {
+export function jsonLines(child: ReturnType<typeof spawn>): () => Promise<Record<string, unknown>> {
   const queue: Array<Record<string, unknown>> = [];
   const waiting: Array<(o: Record<string, unknown>) => void> = [];
   createInterface({ input: child.stdout! }).on("line", (l) => {

@@ -23,7 +23,7 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: sidebyside serve|run [flags]")
+		fmt.Fprintln(os.Stderr, "usage: sidebyside serve|run|get [flags]")
 		os.Exit(2)
 	}
 	var err error
@@ -38,6 +38,8 @@ func main() {
 		err = serveInMemory(*clusters, *minPort, *maxPort, *debugPort)
 	case "run":
 		err = run(os.Args[2:])
+	case "get":
+		err = rawGet(os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q", os.Args[1])
 	}
