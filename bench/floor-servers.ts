@@ -5,7 +5,9 @@
 //   proxy --upstream URL         an HTTP/2 TLS server forwarding each request through a node:http keep-alive
 //                                agent: the least a Node VIP can do (no client certs, metrics or checks)
 //   workerd --body F [--via-do]  a Worker on workerd's direct socket (as the edge runs), answering itself or
-//                                through one SQLite-backed Durable Object, as the edge routes a request
+//                                through one SQLite-backed Durable Object, as the edge routes a request;
+//                                `/do/<name>[/sqlite]` reaches the object <name> (storing one row), for the
+//                                memory a live Durable Object costs
 // Prints {"url","pid"[,"ca"]} as one JSON line; exits when stdin closes.
 import http from "node:http";
 import http2 from "node:http2";
@@ -62,8 +64,19 @@ switch (positionals[0]) {
     const script = `
       import { DurableObject } from "cloudflare:workers";
       const BODY = ${JSON.stringify(body)};
-      export class Floor extends DurableObject { async fetch() { return ${respond}; } }
+      export class Floor extends DurableObject {
+        async fetch(req) {
+          // /do/<name>/sqlite: the least a cluster's object stores (one table, one row), for the memory floor.
+          if (req.url.endsWith("/sqlite")) {
+            this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS floor (k TEXT PRIMARY KEY, v TEXT)");
+            this.ctx.storage.sql.exec("INSERT OR REPLACE INTO floor VALUES ('k', ?)", BODY);
+          }
+          return ${respond};
+        }
+      }
       export default { async fetch(req, env) {
+        const path = new URL(req.url).pathname;
+        if (path.startsWith("/do/")) return env.FLOOR.get(env.FLOOR.idFromName(path.split("/")[2])).fetch(req);
         ${values["via-do"] ? `return env.FLOOR.get(env.FLOOR.idFromName("c0")).fetch(new Request("http://do/", { headers: req.headers }));` : `return ${respond};`}
       } };`;
     const mf = new Miniflare({

@@ -11,12 +11,14 @@ import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { bundleBenchEntry } from "./bundle.js";
-import { processTree, spawnEdgeProcess } from "./edge-bench.js";
+import { processTree, rss, spawnEdgeProcess } from "./edge-bench.js";
 import { buildGo, jsonLines } from "./sidebyside.js";
 
 export interface FloorOptions {
   /** Measured GETs per row and round (after 500 to warm up). */
   requests?: number;
+  /** Durable Objects (and edge clusters) made live for the memory floor. */
+  objects?: number;
   rounds?: number;
   log?: (line: string) => void;
 }
@@ -187,6 +189,37 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
       `The path the design prescribes (a Node VIP, then a Worker, then the cluster's Durable Object) costs ${floor.toFixed(3)} ms at p50 with`,
       `constant answers behind it: ${(floor / inmemP50).toFixed(2)}x the in-memory server's whole GET, before any Kubernetes logic. capim-edge`,
       `via its VIP adds ${(viaVip - floor).toFixed(3)} ms to that floor; the rest of its ${(viaVip / inmemP50).toFixed(2)}x is the hops themselves.`,
+    );
+
+    // Memory: what one more live Durable Object costs workerd, bare and with one SQLite row, next to one
+    // more (empty, live) capim-edge cluster; each in a fresh process, 8 requests at a time.
+    const objects = opts.objects ?? 500;
+    const perObject = async (pid: number, urlOf: (i: number) => string, init: RequestInit = {}) => {
+      const before = rss(pid);
+      for (let i = 0; i < objects; i += 8) {
+        const batch = Array.from({ length: Math.min(8, objects - i) }, (_, k) => fetch(urlOf(i + k), init).then(async (r) => {
+          await r.arrayBuffer();
+          if (!r.ok) throw new Error(`${urlOf(i + k)}: ${r.status}`);
+        }));
+        await Promise.all(batch);
+      }
+      return (rss(pid) - before) / objects / 2 ** 20;
+    };
+    log(`floor: memory, ${objects} live Durable Objects per row`);
+    const bare = await standIn(["workerd", "--body", podFile]);
+    const bareMb = await perObject(bare.pid, (i) => `${bare.url}/do/d${i}`);
+    const sqlite = await standIn(["workerd", "--body", podFile]);
+    const sqliteMb = await perObject(sqlite.pid, (i) => `${sqlite.url}/do/d${i}/sqlite`);
+    const clusterMb = await perObject(workerd, (i) => `${edge.url}/admin/clusters/floor/m${i}`, { method: "PUT", headers: auth });
+    lines.push(
+      "",
+      `| workerd RSS per live Durable Object (${objects} made live, 8 at a time, each in a fresh process) | MB |`,
+      "|---|---|",
+      `| floor: a Durable Object answering a constant, storage untouched | ${bareMb.toFixed(3)} |`,
+      `| floor: a Durable Object storing one SQLite row | ${sqliteMb.toFixed(3)} |`,
+      `| capim-edge: an empty cluster (admin PUT: its Durable Object, schema, token, etcd state) | ${clusterMb.toFixed(3)} |`,
+      "",
+      "Compare the side-by-side table's RSS per filled cluster: the in-memory server's is the whole cost of a cluster there.",
     );
     return lines.join("\n");
   } finally {

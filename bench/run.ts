@@ -88,7 +88,7 @@ const benchmarks: Record<string, { title: string; run: () => Promise<string> }> 
   },
   floor: {
     title: "The floor: each hop of the request path with nothing behind it",
-    run: () => benchFloor({ requests: num(values.requests, 1000, 5000), rounds: values.quick ? 1 : 3 }),
+    run: () => benchFloor({ requests: num(values.requests, 1000, 5000), objects: num(values.objects, 100, 500), rounds: values.quick ? 1 : 3 }),
   },
 };
 
