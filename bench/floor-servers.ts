@@ -6,8 +6,8 @@
 //                                agent: the least a Node VIP can do (no client certs, metrics or checks)
 //   workerd --body F [--via-do]  a Worker on workerd's direct socket (as the edge runs), answering itself or
 //                                through one SQLite-backed Durable Object, as the edge routes a request;
-//                                `/do/<name>[/sqlite]` reaches the object <name> (storing one row), for the
-//                                memory a live Durable Object costs
+//                                `/do/<name>[/sqlite|/schema]` reaches the object <name> (storing one row, or
+//                                creating capim-edge's cluster tables), for the memory a live Durable Object costs
 // Prints {"url","pid"[,"ca"]} as one JSON line; exits when stdin closes.
 import http from "node:http";
 import http2 from "node:http2";
@@ -17,6 +17,10 @@ import { Miniflare } from "miniflare";
 import { generateCA, issueCert } from "../controller/pki/index.js";
 import { COMPATIBILITY_DATE } from "../controller/local/edge.js";
 import { processTree } from "./edge-bench.js";
+import { WORKLOAD_CLUSTER_BASELINE } from "../durable-objects/schema.js";
+
+/** The tables a new capim-edge cluster gets, for `/do/<name>/schema`. */
+const CLUSTER_SCHEMA = WORKLOAD_CLUSTER_BASELINE.up;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -67,6 +71,8 @@ switch (positionals[0]) {
       export class Floor extends DurableObject {
         async fetch(req) {
           // /do/<name>/sqlite: the least a cluster's object stores (one table, one row), for the memory floor.
+          // /do/<name>/schema: capim-edge's cluster tables, empty (what its schema alone costs).
+          if (req.url.endsWith("/schema")) for (const stmt of ${JSON.stringify(CLUSTER_SCHEMA)}) this.ctx.storage.sql.exec(stmt);
           if (req.url.endsWith("/sqlite")) {
             this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS floor (k TEXT PRIMARY KEY, v TEXT)");
             this.ctx.storage.sql.exec("INSERT OR REPLACE INTO floor VALUES ('k', ?)", BODY);

@@ -210,6 +210,8 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
     const bareMb = await perObject(bare.pid, (i) => `${bare.url}/do/d${i}`);
     const sqlite = await standIn(["workerd", "--body", podFile]);
     const sqliteMb = await perObject(sqlite.pid, (i) => `${sqlite.url}/do/d${i}/sqlite`);
+    const schema = await standIn(["workerd", "--body", podFile]);
+    const schemaMb = await perObject(schema.pid, (i) => `${schema.url}/do/d${i}/schema`);
     const clusterMb = await perObject(workerd, (i) => `${edge.url}/admin/clusters/floor/m${i}`, { method: "PUT", headers: auth });
     lines.push(
       "",
@@ -217,6 +219,7 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
       "|---|---|",
       `| floor: a Durable Object answering a constant, storage untouched | ${bareMb.toFixed(3)} |`,
       `| floor: a Durable Object storing one SQLite row | ${sqliteMb.toFixed(3)} |`,
+      `| floor: a Durable Object with capim-edge's cluster tables, empty | ${schemaMb.toFixed(3)} |`,
       `| capim-edge: an empty cluster (admin PUT: its Durable Object, schema, token, etcd state) | ${clusterMb.toFixed(3)} |`,
       "",
       "Compare the side-by-side table's RSS per filled cluster: the in-memory server's is the whole cost of a cluster there.",

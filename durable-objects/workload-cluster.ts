@@ -23,7 +23,7 @@ import { DurableObject } from "cloudflare:workers";
 import { ApiServer } from "./apiserver/server.js";
 import { ApiError } from "./apiserver/types.js";
 import { SqlitePersistence } from "./sqlite-persistence.js";
-import { WORKLOAD_CLUSTER_MIGRATIONS, hasClusterState, migrate } from "./schema.js";
+import { WORKLOAD_CLUSTER_BASELINE, WORKLOAD_CLUSTER_MIGRATIONS, hasClusterState, migrate } from "./schema.js";
 import { ClusterMachines } from "./machines/controller.js";
 import { SqliteMachineStore } from "./machines-sqlite.js";
 import { SqliteEtcdStore } from "./etcd-sqlite.js";
@@ -60,7 +60,7 @@ export class WorkloadCluster extends DurableObject<Env> {
   /** Loads an existing cluster; a DO whose cluster was never created stays empty (no writes). */
   private open(): void {
     if (!hasClusterState(this.ctx.storage.sql)) return;
-    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS); // state written by an earlier version is upgraded in place
+    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS, WORKLOAD_CLUSTER_BASELINE); // state written by an earlier version is upgraded in place
     const raw = this.persistence.getMeta("created");
     if (!raw) return;
     this.info = JSON.parse(raw) as ClusterInfo;
@@ -318,7 +318,7 @@ export class WorkloadCluster extends DurableObject<Env> {
       labels: body.labels ?? {},
     };
     // Schema, identity and the API server's seed objects are written in this one synchronous turn.
-    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS);
+    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS, WORKLOAD_CLUSTER_BASELINE);
     this.persistence.setMeta("created", JSON.stringify(info));
     this.info = info;
     this.api = this.newApiServer(info);
