@@ -18,6 +18,7 @@
 import { Hono, type Context } from "hono";
 import type { HonoEnv } from "./context.js";
 import { decodeSegment, invalidClusterRef } from "./names.js";
+import { clusterStub } from "./cluster-object.js";
 import type { AdminReply, CreateClusterRequest } from "../edge-contract/admin-api.js";
 import { clusterObjectName } from "../edge-contract/cluster-id.js";
 import { invalidTtl, limitsFor } from "../edge-contract/limits.js";
@@ -41,7 +42,7 @@ admin.get("/clusters", async (c) => {
   const expired = await dir.expired(Date.now());
   if (expired.length) {
     const wake = Promise.all(
-      expired.map((ref) => clusterStub(c, { ...ref, tenant }).describeCluster({ ...ref, tenant }).catch(() => {})),
+      expired.map((ref) => clusterOf(c, { ...ref, tenant }).describeCluster({ ...ref, tenant }).catch(() => {})),
     );
     c.executionCtx.waitUntil(wake);
   }
@@ -61,9 +62,8 @@ function clusterRef(c: Context<HonoEnv>): Ref | Response {
   return { namespace, name, tenant: c.var.principal.tenant };
 }
 
-function clusterStub(c: Context<HonoEnv>, ref: Ref) {
-  const ns = c.env.WORKLOAD_CLUSTER;
-  return ns.get(ns.idFromName(clusterObjectName(ref)));
+function clusterOf(c: Context<HonoEnv>, ref: Ref) {
+  return clusterStub(c.env.WORKLOAD_CLUSTER, clusterObjectName(ref));
 }
 
 function directory(c: Context<HonoEnv>) {
@@ -105,7 +105,7 @@ function call(needs: { machine?: boolean; body?: boolean }, fn: (stub: Stub, ref
     if (machine instanceof Response) return machine;
     const body = needs.body ? await objectBody(c) : {};
     if (body instanceof Response) return body;
-    return send(await fn(clusterStub(c, ref), ref, machine, body));
+    return send(await fn(clusterOf(c, ref), ref, machine, body));
   };
 }
 
@@ -164,7 +164,7 @@ admin.put("/clusters/:ns/:name", async (c) => {
   if (reserved === "full") return tooManyClusters(limits.maxClusters);
   let reply: AdminReply;
   try {
-    reply = await clusterStub(c, ref).createCluster(ref, body);
+    reply = await clusterOf(c, ref).createCluster(ref, body);
   } catch (e) {
     if (reserved === "reserved") await dir.release(ref.namespace, ref.name);
     throw e;
@@ -193,7 +193,7 @@ admin.patch("/clusters/:ns/:name", async (c) => {
   if (!("ttlSeconds" in parsed)) return statusResponse(400, "BadRequest", "ttlSeconds: required (a number of seconds, or null for no expiry)");
   const badTtl = invalidTtl(ttlSeconds, limitsFor(c.env, ref.tenant).maxTtlSeconds);
   if (badTtl) return statusResponse(422, "Invalid", `cluster "${ref.name}" is invalid: ${badTtl}`);
-  const reply = await clusterStub(c, ref).setClusterTtl(ref, (ttlSeconds as number | null | undefined) ?? null);
+  const reply = await clusterOf(c, ref).setClusterTtl(ref, (ttlSeconds as number | null | undefined) ?? null);
   if (reply.status === 200) {
     const info = reply.body as { expiresAt?: string };
     await directory(c).setExpiry(ref.namespace, ref.name, info.expiresAt);
@@ -207,7 +207,7 @@ admin.post("/clusters/:ns/:name/tokens", call({}, (stub, ref) => stub.mintCluste
 admin.delete("/clusters/:ns/:name", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  const reply = await clusterStub(c, ref).deleteCluster(ref);
+  const reply = await clusterOf(c, ref).deleteCluster(ref);
   // Also forget a directory entry whose DO is already gone (404), so listings heal.
   if (reply.status === 200 || reply.status === 404) await directory(c).remove(ref.namespace, ref.name);
   return send(reply);
@@ -228,7 +228,7 @@ admin.post("/clusters/:ns/:name/etcd/remove-member", call({ body: true }, (stub,
 admin.get("/clusters/:ns/:name/metrics", async (c) => {
   const ref = clusterRef(c);
   if (ref instanceof Response) return ref;
-  const reply = await clusterStub(c, ref).requestMetrics(ref);
+  const reply = await clusterOf(c, ref).requestMetrics(ref);
   if (reply.status !== 200) return send(reply);
   return new Response(reply.body as string, { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
 });

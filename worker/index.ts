@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import { authenticate, type Principal } from "./auth.js";
 import { admin } from "./admin.js";
+import { clusterStub } from "./cluster-object.js";
 import type { HonoEnv } from "./context.js";
 import { CLUSTER_HEADER, INTERNAL_HEADER_PREFIX, TOKEN_DIGEST_HEADER, clusterObjectName } from "../edge-contract/cluster-id.js";
 import { limitsFor, maxBodyBytes } from "../edge-contract/limits.js";
@@ -66,20 +67,6 @@ async function logged(req: Request, env: Env, path: string, handle: () => Promis
   return res;
 }
 
-// Durable Object ids by name: idFromName hashes the name on every call (a visible share of a GET in a
-// profile), and an id, unlike a stub, may outlive the request that made it. Bounded by a reset.
-const objectIds = new Map<string, DurableObjectId>();
-const MAX_OBJECT_IDS = 20_000;
-function clusterObjectId(ns: Env["WORKLOAD_CLUSTER"], name: string): DurableObjectId {
-  let id = objectIds.get(name);
-  if (!id) {
-    if (objectIds.size >= MAX_OBJECT_IDS) objectIds.clear();
-    id = ns.idFromName(name);
-    objectIds.set(name, id);
-  }
-  return id;
-}
-
 /** `/clusters/<ns>/<name>/<rest>` to that cluster's DO, as `/<rest>`. */
 async function routeToCluster(req: Request, env: Env, principal: Principal, path: string): Promise<Response> {
   const parts = path.split("/"); // "", "clusters", ns, name, ...rest (checked by unsafePath)
@@ -106,11 +93,11 @@ async function routeToCluster(req: Request, env: Env, principal: Principal, path
   // Only the worker speaks in x-capim-* headers: the caller's cluster, and the digest of a presented
   // cluster token, which the DO checks against the digests it minted before serving anything.
   for (const h of [...headers.keys()]) if (h.startsWith(INTERNAL_HEADER_PREFIX)) headers.delete(h);
-  const id = { tenant: principal.tenant, namespace, name };
-  headers.set(CLUSTER_HEADER, clusterObjectName(id));
+  const objectName = clusterObjectName({ tenant: principal.tenant, namespace, name });
+  headers.set(CLUSTER_HEADER, objectName);
   if (principal.cluster) headers.set(TOKEN_DIGEST_HEADER, principal.cluster.tokenDigest);
   const hasBody = req.method !== "GET" && req.method !== "HEAD";
-  const stub = env.WORKLOAD_CLUSTER.get(clusterObjectId(env.WORKLOAD_CLUSTER, clusterObjectName(id)));
+  const stub = clusterStub(env.WORKLOAD_CLUSTER, objectName);
   // Bodies stream both ways: the request body is passed through, and the DO's response (a watch
   // stream included) is returned unbuffered.
   const res = await stub.fetch(
