@@ -85,6 +85,26 @@ export function latestVersion(migrations: readonly Migration[]): number {
   return migrations.reduce((v, m) => Math.max(v, m.version), 0);
 }
 
+/** The tables as first released (version 1). */
+const V1_TABLES = [
+  `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS objects (grp TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
+     body TEXT NOT NULL, PRIMARY KEY (grp, resource, ns, name))`,
+  `CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, resource TEXT NOT NULL,
+     ns TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL)`,
+  // Machines: the record as JSON plus the two columns the alarm logic queries.
+  `CREATE TABLE IF NOT EXISTS capim_machines (name TEXT PRIMARY KEY, created_at REAL NOT NULL, next_due REAL, data TEXT NOT NULL)`,
+  `CREATE INDEX IF NOT EXISTS capim_machines_next_due ON capim_machines (next_due)`,
+  // Fake etcd: one meta row and the members; ids are TEXT (uint64 exceeds SQLite's int64).
+  `CREATE TABLE IF NOT EXISTS capim_etcd_meta (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS capim_etcd_members (id TEXT PRIMARY KEY, name TEXT NOT NULL, removed INTEGER NOT NULL, seq INTEGER NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS capim_cluster_tokens (digest TEXT PRIMARY KEY, created_at TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS capim_ttl (id INTEGER PRIMARY KEY CHECK (id = 1), expires_at REAL NOT NULL)`,
+];
+
+/** Version 2's renames, old name to new: a new cluster gets the new names directly (the baseline). */
+const RENAMED_IN_V2: Readonly<Record<string, string>> = { meta: "capim_meta", objects: "capim_objects", events: "capim_events" };
+
 /**
  * A WorkloadCluster DO's database. It holds a cluster once `capim_meta` (or, before version 2, `meta`)
  * exists; a DO that was only addressed stays without tables (see `hasClusterState`).
@@ -93,41 +113,23 @@ export const WORKLOAD_CLUSTER_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     why: "the tables as first released; IF NOT EXISTS adopts unversioned databases as they are",
-    up: [
-      `CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS objects (grp TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-         body TEXT NOT NULL, PRIMARY KEY (grp, resource, ns, name))`,
-      `CREATE TABLE IF NOT EXISTS events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, resource TEXT NOT NULL,
-         ns TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL)`,
-      // Machines: the record as JSON plus the two columns the alarm logic queries.
-      `CREATE TABLE IF NOT EXISTS capim_machines (name TEXT PRIMARY KEY, created_at REAL NOT NULL, next_due REAL, data TEXT NOT NULL)`,
-      `CREATE INDEX IF NOT EXISTS capim_machines_next_due ON capim_machines (next_due)`,
-      // Fake etcd: one meta row and the members; ids are TEXT (uint64 exceeds SQLite's int64).
-      `CREATE TABLE IF NOT EXISTS capim_etcd_meta (k INTEGER PRIMARY KEY CHECK (k = 1), data TEXT NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS capim_etcd_members (id TEXT PRIMARY KEY, name TEXT NOT NULL, removed INTEGER NOT NULL, seq INTEGER NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS capim_cluster_tokens (digest TEXT PRIMARY KEY, created_at TEXT NOT NULL)`,
-      `CREATE TABLE IF NOT EXISTS capim_ttl (id INTEGER PRIMARY KEY CHECK (id = 1), expires_at REAL NOT NULL)`,
-    ],
+    up: V1_TABLES,
   },
   {
     version: 2,
     why: "one naming style: the API state's tables get the capim_ prefix the others have",
-    up: [`ALTER TABLE meta RENAME TO capim_meta`, `ALTER TABLE objects RENAME TO capim_objects`, `ALTER TABLE events RENAME TO capim_events`],
+    up: Object.entries(RENAMED_IN_V2).map(([from, to]) => `ALTER TABLE ${from} RENAME TO ${to}`),
   },
 ];
 
-/** A new cluster's tables at version 2, as migrations 1 and 2 leave them (test/integration/schema-baseline.test.ts). */
+/**
+ * A new cluster's tables at version 2: version 1's tables under the names version 2 gives them
+ * (test/integration/schema-baseline.test.ts checks that both ways end at the same schema).
+ */
 export const WORKLOAD_CLUSTER_BASELINE: Baseline = {
   version: 2,
   why: "a new cluster's tables under their current names, without version 2's renames",
-  up: [
-    `CREATE TABLE IF NOT EXISTS capim_meta (k TEXT PRIMARY KEY, v TEXT NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS capim_objects (grp TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-       body TEXT NOT NULL, PRIMARY KEY (grp, resource, ns, name))`,
-    `CREATE TABLE IF NOT EXISTS capim_events (rv INTEGER PRIMARY KEY, type TEXT NOT NULL, grp TEXT NOT NULL, resource TEXT NOT NULL,
-       ns TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL)`,
-    ...(WORKLOAD_CLUSTER_MIGRATIONS[0].up as string[]).filter((stmt) => /\bcapim_/.test(stmt)),
-  ],
+  up: V1_TABLES.map((stmt) => stmt.replace(/^CREATE TABLE IF NOT EXISTS (\w+) /, (_, table: string) => `CREATE TABLE IF NOT EXISTS ${RENAMED_IN_V2[table] ?? table} `)),
   // A DO that was only addressed has no tables; one with a cluster at any version has one of these.
   isEmpty: (sql) => !hasClusterState(sql),
 };
