@@ -4,12 +4,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { bundleInlineWorker } from "../helpers/inline-worker.js";
 
 // The test DO: a clock that only moves when told (stored, so it survives restarts too), an alarm
 // recorded in storage, and ClusterMachines' admin calls by path (test/helpers/machines-admin.ts). The ApiServer is in memory (its own
@@ -86,17 +83,7 @@ async function call(method: string, p: string, body?: unknown) {
 }
 
 beforeAll(async () => {
-  const out = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: "js", sourcefile: "test-entry.js" },
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    mainFields: ["module", "main"],
-    external: ["cloudflare:*"],
-    write: false,
-    logLevel: "silent",
-  });
-  script = out.outputFiles[0].text;
+  script = await bundleInlineWorker(ENTRY, "test-entry.js");
   persist = mkdtempSync(path.join(os.tmpdir(), "capim-machines-sqlite-"));
   await start();
 });

@@ -2,13 +2,9 @@
 // the numbered migrations (test/integration/state-migration.test.ts): both must end at the same tables,
 // columns, keys and indexes. Checked on real Durable Object SQLite (workerd via Miniflare), one object
 // per way, each describing its own schema through SQLite's pragmas.
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+import { bundleInlineWorker } from "../helpers/inline-worker.js";
 
 const ENTRY = `
 import { DurableObject } from "cloudflare:workers";
@@ -52,18 +48,9 @@ export default {
 let mf: Miniflare | undefined;
 
 beforeAll(async () => {
-  const out = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, sourcefile: "schema-entry.js", loader: "js" },
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    external: ["cloudflare:*"],
-    write: false,
-    logLevel: "silent",
-  });
   mf = new Miniflare({
     modules: true,
-    script: out.outputFiles[0].text,
+    script: await bundleInlineWorker(ENTRY, "schema-entry.js"),
     compatibilityDate: "2025-04-01",
     durableObjects: { SCHEMA: { className: "Schema", useSQLite: true } },
   });
