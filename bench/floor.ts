@@ -6,13 +6,13 @@
 // cluster in front of a Worker and a Durable Object per cluster) cannot be met by tuning our code.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import https from "node:https";
 import os from "node:os";
 import path from "node:path";
 import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss, spawnEdgeProcess } from "./edge-bench.js";
-import { buildGo, jsonLines } from "./sidebyside.js";
+import { buildGo, closeChild, jsonLines } from "./sidebyside.js";
+import { freePort } from "../controller/local/capi/processes.js";
 
 export interface FloorOptions {
   /** Measured GETs per row and round (after 500 to warm up). */
@@ -50,16 +50,6 @@ const POD_PATH = "/api/v1/namespaces/default/pods/p1";
 const POD = { apiVersion: "v1", kind: "Pod", metadata: { name: "p1", namespace: "default", labels: { app: "floor" } }, spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] } };
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.once("error", reject);
-  });
-}
 
 /** Creates the pod on the in-memory server (client certificate auth, its own CA). */
 function createPodWithCert(server: string, ca: string, cert: string, key: string): Promise<void> {
@@ -191,8 +181,8 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
       `via its VIP adds ${(viaVip - floor).toFixed(3)} ms to that floor; the rest of its ${(viaVip / inmemP50).toFixed(2)}x is the hops themselves.`,
     );
 
-    // Memory: what one more live Durable Object costs workerd, bare and with one SQLite row, next to one
-    // more (empty, live) capim-edge cluster; each in a fresh process, 8 requests at a time.
+    // Memory: what one more live Durable Object costs workerd (bare, with one SQLite row, with our cluster
+    // tables), next to one more (empty, live) capim-edge cluster; each in a fresh process, 8 requests at a time.
     const objects = opts.objects ?? 500;
     const perObject = async (pid: number, urlOf: (i: number) => string, init: RequestInit = {}) => {
       const before = rss(pid);
@@ -226,13 +216,7 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
     );
     return lines.join("\n");
   } finally {
-    for (const c of children) c.stdin?.end();
-    await Promise.all(
-      children.map((c) => (c.exitCode !== null || c.signalCode !== null ? undefined : new Promise((r) => {
-        const timer = setTimeout(() => c.kill("SIGTERM"), 10_000);
-        c.once("exit", () => r(clearTimeout(timer)));
-      }))),
-    );
+    await Promise.all(children.map(closeChild));
     await edge.stop();
     rmSync(dir, { recursive: true, force: true });
   }

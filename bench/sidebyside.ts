@@ -2,7 +2,7 @@
 // through its VIPs and direct to the edge, under one client-go workload (bench/sidebyside, Go). This
 // file starts capim-edge for each size (an edge process and a VIP process, measured apart), hands the
 // Go program its endpoints, and turns the JSON it prints into BENCHMARKS.md's tables.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -53,6 +53,18 @@ export function buildGo(): string {
   const env = { ...process.env, GOFLAGS: "-mod=mod", PATH: `${process.env.PATH}:/usr/local/go/bin` };
   execFileSync("go", ["build", "-o", bin, "."], { cwd: path.join(root, "bench/sidebyside"), env, stdio: ["ignore", "inherit", "inherit"] });
   return bin;
+}
+
+/**
+ * Stops a child that exits when its stdin closes (so --cpu-prof can write its profile), with SIGTERM if
+ * it has not exited 10 s later.
+ */
+export async function closeChild(child: ChildProcess): Promise<void> {
+  const exited = child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once("exit", r));
+  child.stdin?.end();
+  const timer = setTimeout(() => child.kill("SIGTERM"), 10_000);
+  await exited;
+  clearTimeout(timer);
 }
 
 /** A JSON-lines child: resolves each line as an object. */
@@ -123,12 +135,7 @@ async function runSize(bin: string, n: number, rounds: number, goArgs: string[],
     });
     return (JSON.parse(out) as { systems: SystemReport[] }).systems;
   } finally {
-    // Closing stdin lets it exit by itself (so --cpu-prof can write its profile); SIGTERM if it does not.
-    const exited = vips.exitCode !== null || vips.signalCode !== null ? Promise.resolve() : new Promise((r) => vips.once("exit", r));
-    vips.stdin!.end();
-    const timer = setTimeout(() => vips.kill("SIGTERM"), 10_000);
-    await exited;
-    clearTimeout(timer);
+    await closeChild(vips);
     await edge.stop();
   }
 }

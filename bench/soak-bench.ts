@@ -4,7 +4,7 @@
 // Criteria (issue: bounded memory): RSS at the end within 15% of its value after the first minute, and
 // within 10% of it after 60 s idle.
 import http from "node:http";
-import net from "node:net";
+import { freePort } from "../controller/local/capi/processes.js";
 import WebSocket from "ws";
 import { client, spawnEdgeProcess, treeRss } from "./edge-bench.js";
 import { mb } from "./report.js";
@@ -143,17 +143,6 @@ function shortWatch(url: string, token: string, path: string): Promise<{ status:
       res.on("error", reject);
     });
     req.on("error", reject);
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
   });
 }
 
