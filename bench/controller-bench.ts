@@ -15,6 +15,7 @@ import { parse as parseYaml } from "yaml";
 import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss } from "./edge-bench.js";
 import { mb, ms, percentile, timed } from "./report.js";
+import { CONTROLLER_NODE_FLAGS } from "../controller/node-flags.js";
 
 export interface ControllerBenchOptions {
   /** Clusters (default 100; quick: 10). */
@@ -43,7 +44,7 @@ interface Done {
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 async function startStack(args: string[]) {
-  const child = spawn(process.execPath, [...(process.env.CONTROLLER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), await bundleBenchEntry("controller-stack"), ...args], {
+  const child = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, ...(process.env.CONTROLLER_BENCH_NODE_ARGS?.split(" ").filter(Boolean) ?? []), await bundleBenchEntry("controller-stack"), ...args], {
     cwd: ROOT,
     stdio: ["pipe", "pipe", "inherit"],
   });

@@ -13,6 +13,7 @@ import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss, spawnEdgeProcess } from "./edge-bench.js";
 import { buildGo, closeChild, jsonLines } from "./sidebyside.js";
 import { freePort } from "../controller/local/capi/processes.js";
+import { CONTROLLER_NODE_FLAGS } from "../controller/node-flags.js";
 
 export interface FloorOptions {
   /** Measured GETs per row and round (after 500 to warm up). */
@@ -98,7 +99,7 @@ export async function benchFloor(opts: FloorOptions = {}): Promise<string> {
     const floorEntry = await bundleBenchEntry("floor-servers");
     /** One VIP process (the controller's VipManager) for one cluster, forwarding to `edgeUrl`. */
     const vip = async (name: string, edgeUrl: string): Promise<{ target: Omit<Target, "processes">; pid: number }> => {
-      const next = spawnChild([process.execPath, vipEntry, "--edge-url", edgeUrl, "--clusters", "1"], { CAPIM_EDGE_TOKEN: edge.token });
+      const next = spawnChild([process.execPath, ...CONTROLLER_NODE_FLAGS, vipEntry, "--edge-url", edgeUrl, "--clusters", "1"], { CAPIM_EDGE_TOKEN: edge.token });
       const { pid } = (await next()) as { pid: number };
       children.at(-1)!.stdin!.write("open\n");
       const [c] = ((await next()) as { clusters: Array<{ server: string; ca: string; cert: string; key: string }> }).clusters;

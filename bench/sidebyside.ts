@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { bundleBenchEntry } from "./bundle.js";
 import { processTree, rss, spawnEdgeProcess } from "./edge-bench.js";
 import { mb } from "./report.js";
+import { CONTROLLER_NODE_FLAGS } from "../controller/node-flags.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -91,7 +92,7 @@ async function runSize(bin: string, n: number, rounds: number, goArgs: string[],
   if (!workerd) throw new Error("no workerd under the edge process");
   // CAPIM_BENCH_VIP_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the VIP process.
   const nodeArgs = process.env.CAPIM_BENCH_VIP_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
-  const vips = spawn(process.execPath, [...nodeArgs, await bundleBenchEntry("sidebyside-vips"), "--edge-url", edge.url, "--clusters", String(n)], {
+  const vips = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, ...nodeArgs, await bundleBenchEntry("sidebyside-vips"), "--edge-url", edge.url, "--clusters", String(n)], {
     cwd: root,
     env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token },
     stdio: ["pipe", "pipe", "inherit"],

@@ -11,6 +11,7 @@ import { generateCA, issueCert } from "../../pki/index.js";
 import { CONTROLLER_MAIN, ensureControllerBundle } from "../controller-bundle.js";
 import { loadCrds } from "../management.js";
 import { ROOT } from "../project-root.js";
+import { CONTROLLER_NODE_FLAGS } from "../../node-flags.js";
 import { kubectlApply, redirectClientConfig, redirectWebhooks, type Doc } from "./capi-providers.js";
 import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
@@ -76,6 +77,7 @@ export async function startCapim(o: {
 
     await ensureControllerBundle();
     const controller = startChild("capim-edge-controller", process.execPath, [
+      ...CONTROLLER_NODE_FLAGS,
       CONTROLLER_MAIN,
       "--kubeconfig", saKubeconfig,
       "--edge-url", edgeUrl,
