@@ -86,7 +86,13 @@ export function jsonLines(child: ReturnType<typeof spawn>): () => Promise<Record
   return () => (queue.length ? Promise.resolve(queue.shift()!) : new Promise((r) => waiting.push(r)));
 }
 
-async function runSize(bin: string, n: number, rounds: number, goArgs: string[], log: (l: string) => void): Promise<SystemReport[]> {
+/** Edge RSS outside the systems' figures: workerd once every cluster was created, the Node host at the end. */
+interface EdgeAside {
+  workerdAfterCreate: number;
+  edgeHost: number;
+}
+
+async function runSize(bin: string, n: number, rounds: number, goArgs: string[], log: (l: string) => void): Promise<{ systems: SystemReport[]; aside: EdgeAside }> {
   const edge = await spawnEdgeProcess();
   const workerd = processTree(edge.pid).find((p) => p.name === "workerd")?.pid;
   if (!workerd) throw new Error("no workerd under the edge process");
@@ -108,6 +114,7 @@ async function runSize(bin: string, n: number, rounds: number, goArgs: string[],
       const batch = Array.from({ length: Math.min(16, n - i) }, (_, k) => admin(`/admin/clusters/bench/c${i + k}`));
       for (const r of await Promise.all(batch)) if (!r.ok) throw new Error(`create edge cluster: ${r.status} ${await r.text()}`);
     }
+    const workerdAfterCreate = rss(workerd);
     vips.stdin!.write("open\n");
     const opened = await next();
     const dir = mkdtempSync(path.join(os.tmpdir(), "capim-sidebyside-"));
@@ -134,7 +141,7 @@ async function runSize(bin: string, n: number, rounds: number, goArgs: string[],
       createInterface({ input: go.stderr }).on("line", (l) => log(`  ${l}`));
       go.once("exit", (code) => (code === 0 ? resolve(stdout) : reject(new Error(`sidebyside exited ${code}`))));
     });
-    return (JSON.parse(out) as { systems: SystemReport[] }).systems;
+    return { systems: (JSON.parse(out) as { systems: SystemReport[] }).systems, aside: { workerdAfterCreate, edgeHost: rss(edge.pid) } };
   } finally {
     await closeChild(vips);
     await edge.stop();
@@ -148,7 +155,7 @@ const median = (xs: number[]) => {
 const sum = (r: Record<string, number> | null | undefined) => Object.values(r ?? {}).reduce((a, b) => a + b, 0);
 const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "n/a");
 
-function table(n: number, systems: SystemReport[]): string {
+function table(n: number, { systems, aside }: { systems: SystemReport[]; aside: EdgeAside }): string {
   const by = Object.fromEntries(systems.map((s) => [s.name, s]));
   const fill = by[VIA_VIP]; // the direct system reads what the VIP system stored
   const fig = (s: SystemReport, pick: (r: Round) => number) => median(s.rounds.map(pick));
@@ -194,6 +201,10 @@ function table(n: number, systems: SystemReport[]): string {
     "",
     `Server CPU per GET by process: ${perProcess.join("; ")}.`,
     `RSS after filling: ${rssFilled.join("; ")}. Fill wall time (8 clients): ${fillTime.join(", ")}.`,
+    // Not in the figures: the edge's Node host (Miniflare's supervisor; on the VIP and direct paths it only
+    // idles) and workerd's RSS right after the harness created the clusters (N admin PUTs in a few seconds,
+    // so every cluster's Durable Object was live at once; workerd's allocator keeps that high-water mark).
+    `Edge, outside the figures: workerd right after the ${n} clusters were created ${mb(aside.workerdAfterCreate)} (empty start ${mb(fill.rssEmpty.workerd ?? 0)}); the edge's Node host (Miniflare) ${mb(aside.edgeHost)}.`,
   ].join("\n");
 }
 
