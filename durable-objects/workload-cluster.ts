@@ -60,7 +60,7 @@ export class WorkloadCluster extends DurableObject<Env> {
   /** Loads an existing cluster; a DO whose cluster was never created stays empty (no writes). */
   private open(): void {
     if (!hasClusterState(this.ctx.storage.sql)) return;
-    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS, WORKLOAD_CLUSTER_BASELINE); // state written by an earlier version is upgraded in place
+    migrate(this.ctx.storage, WORKLOAD_CLUSTER_MIGRATIONS); // state written by an earlier version is upgraded in place
     const raw = this.persistence.getMeta("created");
     if (!raw) return;
     this.info = JSON.parse(raw) as ClusterInfo;
