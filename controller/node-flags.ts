@@ -1,5 +1,6 @@
-// Node flags of every process that holds VIPs: the controller (its image, `npm start`, the local shard
-// replicas) and the benchmarks' VIP processes, so that what is measured is what runs.
+// Node flags of every process that holds VIPs: the controller (its image, `npm start`, every spawn of it
+// through controller-bundle's CONTROLLER_NODE_ARGS) and the benchmarks' VIP processes, so that what is
+// measured is what runs.
 //
 // --max-semi-space-size=2 (MiB; V8's default on 64-bit is 16): a VIP process is a proxy whose garbage is
 // almost all short-lived, so a small young generation costs a few more, cheap scavenges, while the default one

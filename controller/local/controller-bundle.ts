@@ -8,10 +8,13 @@ import { renameSync, rmSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { mtimeOf, newestMtime, ROOT } from "./project-root.js";
+import { CONTROLLER_NODE_FLAGS } from "../node-flags.js";
 
 const CONTROLLER_BUNDLE_DIR = path.join(ROOT, "dist/controller");
 /** controller/main.ts: the controller as a management cluster runs it. */
-export const CONTROLLER_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "main.js");
+const CONTROLLER_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "main.js");
+/** `node`'s arguments up to the controller's own ones: its Node flags and the bundled entry. */
+export const CONTROLLER_NODE_ARGS: readonly string[] = [...CONTROLLER_NODE_FLAGS, CONTROLLER_MAIN];
 /** controller/local/main.ts: the embedded default (`npm start`). */
 const LOCAL_MAIN = path.join(CONTROLLER_BUNDLE_DIR, "local/main.js");
 const SOURCE_DIRS = ["controller", "edge-contract"].map((d) => path.join(ROOT, d));

@@ -5,9 +5,8 @@
 // those clusters on the same host:port.
 import { spawn, type ChildProcess } from "node:child_process";
 import type { ShardingOptions } from "../manager.js";
-import { CONTROLLER_MAIN, ensureControllerBundle } from "./controller-bundle.js";
+import { CONTROLLER_NODE_ARGS, ensureControllerBundle } from "./controller-bundle.js";
 import { ROOT } from "./project-root.js";
-import { CONTROLLER_NODE_FLAGS } from "../node-flags.js";
 /** In the embedded management API's default namespace (it has no capim-edge-system). */
 export const LOCAL_LEASE_NAMESPACE = "default";
 
@@ -46,8 +45,7 @@ export async function startShardReplicas(o: {
     const child = spawn(
       process.execPath,
       [
-        ...CONTROLLER_NODE_FLAGS,
-        CONTROLLER_MAIN,
+        ...CONTROLLER_NODE_ARGS,
         "--kubeconfig", o.managementKubeconfig,
         "--edge-url", o.edgeUrl,
         "--vip-port-range", o.portRange.join("-"),

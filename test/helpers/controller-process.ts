@@ -4,8 +4,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { pino } from "pino";
-import { CONTROLLER_MAIN, ensureControllerBundle } from "../../controller/local/controller-bundle.js";
-import { CONTROLLER_NODE_FLAGS } from "../../controller/node-flags.js";
+import { CONTROLLER_NODE_ARGS, ensureControllerBundle } from "../../controller/local/controller-bundle.js";
 import { startManagement, type Management } from "../../controller/local/management.js";
 import { kubectl, kubectlJson, until } from "../e2e/embedded-process.js";
 import { ROOT, spawnEdge, tempDir, type SpawnedEdge } from "./edge.js";
@@ -21,7 +20,7 @@ export interface ControllerProc {
 export function spawnController(edge: SpawnedEdge, kubeconfig: string, portRange = "21000-21999", extraArgs: string[] = []): ControllerProc {
   const child = spawn(
     process.execPath,
-    [...CONTROLLER_NODE_FLAGS, CONTROLLER_MAIN, "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange, ...extraArgs],
+    [...CONTROLLER_NODE_ARGS, "--kubeconfig", kubeconfig, "--edge-url", edge.url, "--metrics-port", "0", "--vip-port-range", portRange, ...extraArgs],
     { cwd: ROOT, env: { ...process.env, CAPIM_EDGE_TOKEN: edge.token, LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   let out = "";

@@ -8,10 +8,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Document } from "yaml";
 import { generateCA, issueCert } from "../../pki/index.js";
-import { CONTROLLER_MAIN, ensureControllerBundle } from "../controller-bundle.js";
+import { CONTROLLER_NODE_ARGS, ensureControllerBundle } from "../controller-bundle.js";
 import { loadCrds } from "../management.js";
 import { ROOT } from "../project-root.js";
-import { CONTROLLER_NODE_FLAGS } from "../../node-flags.js";
 import { kubectlApply, redirectClientConfig, redirectWebhooks, type Doc } from "./capi-providers.js";
 import { freePort, startChild, waitFor, type Child } from "./processes.js";
 
@@ -77,8 +76,7 @@ export async function startCapim(o: {
 
     await ensureControllerBundle();
     const controller = startChild("capim-edge-controller", process.execPath, [
-      ...CONTROLLER_NODE_FLAGS,
-      CONTROLLER_MAIN,
+      ...CONTROLLER_NODE_ARGS,
       "--kubeconfig", saKubeconfig,
       "--edge-url", edgeUrl,
       "--vip-port-range", o.portRange.join("-"),
