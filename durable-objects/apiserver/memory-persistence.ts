@@ -1,8 +1,6 @@
 // In-memory Persistence: the embedded default and what Node tests use. Values are deep-copied on the
 // way in and out so a caller mutating an object afterwards cannot change what was "stored".
-import type { EventRecord, KubeObject, ObjectKey, PersistedState, Persistence } from "./types.js";
-
-const keyString = (k: ObjectKey) => `${k.group}\u0000${k.resource}\u0000${k.namespace}\u0000${k.name}`;
+import { objectKeyString as keyString, type EventRecord, type KubeObject, type ObjectKey, type PersistedState, type Persistence } from "./types.js";
 
 export class MemoryPersistence implements Persistence {
   private rv = 0;

@@ -89,11 +89,12 @@ export class ObjectStore {
     encodeCommitted(object);
     this.trimLog();
     const keepFromRv = Math.max(this.log.length ? this.log[0].rv : rv, rv - this.eventLogSize + 1);
-    this.persistence.commit(event, keepFromRv); // throws => nothing below happens
+    const previous = this.get(key);
+    const replacedRv = previous ? Number(previous.metadata?.resourceVersion) : undefined;
+    this.persistence.commit(event, keepFromRv, replacedRv); // throws => nothing below happens
     this.counter = rv;
     const b = this.bucket(key.group, key.resource);
     const k = objKey(key.namespace, key.name);
-    const previous = b.get(k)?.object;
     if (type === "DELETED") {
       b.delete(k);
       if (b.size === 0) this.byResource.delete(resKey(key.group, key.resource));

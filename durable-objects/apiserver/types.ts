@@ -48,6 +48,9 @@ export interface ObjectKey {
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 
 /** One entry of the bounded event log kept for watch resume. */
+/** One string per object key, for maps over objects of every kind. */
+export const objectKeyString = (k: ObjectKey): string => `${k.group}\u0000${k.resource}\u0000${k.namespace}\u0000${k.name}`;
+
 export interface EventRecord {
   rv: number;
   type: WatchEventType;
@@ -77,9 +80,10 @@ export interface Persistence {
   /**
    * Store one committed change: upsert (ADDED/MODIFIED) or delete (DELETED) the object, append the
    * event, and record `event.rv` as the counter. Events older than `keepFromRv` are no longer needed
-   * (the store's log has dropped them) and may be trimmed; the newest is always kept.
+   * (the store's log has dropped them) and may be trimmed; the newest is always kept. `replacedRv` is the
+   * resourceVersion of the object this change replaces or deletes (absent for ADDED).
    */
-  commit(event: EventRecord, keepFromRv: number): void;
+  commit(event: EventRecord, keepFromRv: number, replacedRv?: number): void;
   /** Drop all state (the cluster is being deleted). */
   clear(): void;
 }

@@ -1,5 +1,6 @@
 // Durability: state written through one edge process is there after a real restart (SIGTERM, new
-// process, same --state-dir), and the resourceVersion counter and watch history continue.
+// process, same --state-dir), and the resourceVersion counter and watch history continue: every version
+// of a changed object replays as it was, though only old versions are stored apart from the object row.
 import { rmSync } from "node:fs";
 import { afterAll, describe, expect, it } from "vitest";
 import { createCluster, edgeFetch, spawnEdge, tempDir, type SpawnedEdge } from "../helpers/edge.js";
@@ -37,6 +38,20 @@ describe("restart", () => {
       lastRv = Number(r.body.metadata.resourceVersion);
     }
     const rvBeforeWrites = lastRv - 4;
+    // Later versions of cm-1 and the deletion of cm-2: the replayed log must still hold every version.
+    for (const v of ["1b", "1c"]) {
+      const r = await json(
+        await edgeFetch(edge, "/clusters/ns-r/keep/api/v1/namespaces/default/configmaps/cm-1", {
+          method: "PATCH",
+          headers: { "content-type": "application/merge-patch+json" },
+          body: JSON.stringify({ data: { i: v } }),
+        }),
+      );
+      expect(r.status, r.text).toBe(200);
+    }
+    const deleted = await edgeFetch(edge, "/clusters/ns-r/keep/api/v1/namespaces/default/configmaps/cm-2", { method: "DELETE" });
+    expect(deleted.status).toBe(200);
+    lastRv += 3;
     const before = await json(await edgeFetch(edge, "/admin/clusters/ns-r/keep"));
     expect(before.body.resourceVersion).toBe(String(lastRv));
 
@@ -50,7 +65,7 @@ describe("restart", () => {
     expect(after.body).toMatchObject({ createdAt: before.body.createdAt, resourceVersion: before.body.resourceVersion, objectCount: before.body.objectCount, kubernetesVersion: "v1.29.4" });
     const list = await json(await edgeFetch(edge, "/clusters/ns-r/keep/api/v1/namespaces/default/configmaps?labelSelector=i%20in%20(1,3)"));
     expect(list.status).toBe(200);
-    expect(list.body.items.map((o: { metadata: { name: string } }) => o.metadata.name)).toEqual(["cm-1", "cm-3"]);
+    expect(list.body.items.map((o: { metadata: { name: string }; data: { i: string } }) => `${o.metadata.name}=${o.data.i}`)).toEqual(["cm-1=1c", "cm-3=3"]);
     expect(list.body.metadata.resourceVersion).toBe(String(lastRv));
     const listed = await (await edgeFetch(edge, "/admin/clusters")).json();
     expect(listed.items.map((i: { name: string }) => i.name)).toEqual(["keep"]);
@@ -78,7 +93,16 @@ describe("restart", () => {
     }
     await reader.cancel();
     const events = text.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l)).filter((e) => e.type !== "BOOKMARK");
-    expect(events.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual(["ADDED cm-1", "ADDED cm-2", "ADDED cm-3", "ADDED cm-4", "ADDED after-restart"]);
+    expect(events.map((e) => `${e.type} ${e.object.metadata.name} ${e.object.metadata.resourceVersion} ${e.object.data?.i ?? "-"}`)).toEqual([
+      `ADDED cm-1 ${rvBeforeWrites + 1} 1`,
+      `ADDED cm-2 ${rvBeforeWrites + 2} 2`,
+      `ADDED cm-3 ${rvBeforeWrites + 3} 3`,
+      `ADDED cm-4 ${rvBeforeWrites + 4} 4`,
+      `MODIFIED cm-1 ${rvBeforeWrites + 5} 1b`,
+      `MODIFIED cm-1 ${rvBeforeWrites + 6} 1c`,
+      `DELETED cm-2 ${rvBeforeWrites + 7} 2`,
+      `ADDED after-restart ${lastRv + 1} -`,
+    ]);
 
     expect(await edge.stop("SIGTERM")).not.toBeNull(); // exited (npm ends by the signal itself)
     edge = undefined;
